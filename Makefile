@@ -1,0 +1,65 @@
+# One entry point for people and CI. Every target creates what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# python3.12 matches the Lambda runtime. Use it from PATH (a laptop), else from pyenv (these machines).
+PYTHON312 ?= $(shell command -v python3.12 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.12.*/bin/python3.12 /root/.pyenv/versions/3.12.*/bin/python3.12 2>/dev/null | tail -n 1)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+CFN_LINT := $(SAM_VENV)/bin/cfn-lint
+TEMPLATES := template.yaml $(wildcard services/*/template.yaml)
+REGION ?= us-east-1
+# sam build (no container) needs the runtime's python3.12 on PATH: the venv's.
+SAM_ENV := PATH=$(CURDIR)/$(VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0
+
+.PHONY: help
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found: install it or set PYTHON312=/path/to/python3.12"; exit 1; }
+	$(PYTHON312) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -n "$(PYTHON312)" || { echo "python3.12 not found: install it or set PYTHON312=/path/to/python3.12"; exit 1; }
+	$(PYTHON312) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+node_modules/.installed: package.json
+	npm install --silent --no-audit --no-fund
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed ## create .venv, .venv-sam and node_modules
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: validate
+validate: $(SAM_VENV)/.installed node_modules/.installed ## cfn-lint every template, sam validate --lint, asl-validator
+	$(CFN_LINT) $(TEMPLATES)
+	$(SAM_ENV) $(SAM) validate --lint --region $(REGION) --template template.yaml
+	node_modules/.bin/asl-validator --json-definition statemachine/checkout.asl.json
+
+.PHONY: build
+build: validate $(VENV)/.installed ## validate, then sam build the whole application without containers
+	$(SAM_ENV) $(SAM) build --parallel --cached --template template.yaml
+
+.PHONY: test
+test: venv lint build ## everything CI runs: lint, template checks, sam build, pytest
+	$(PY) -m pytest
+
+.PHONY: unit
+unit: $(VENV)/.installed ## pytest only (fast loop)
+	$(PY) -m pytest
+
+.PHONY: clean
+clean: ## remove build output and virtual environments
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) node_modules
