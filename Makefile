@@ -46,7 +46,7 @@ lint: $(VENV)/.installed ## ruff
 validate: $(SAM_VENV)/.installed node_modules/.installed ## cfn-lint every template, sam validate --lint, asl-validator
 	$(CFN_LINT) $(TEMPLATES)
 	$(SAM_ENV) $(SAM) validate --lint --region $(REGION) --template template.yaml
-	node_modules/.bin/asl-validator --json-definition statemachine/checkout.asl.json
+	node_modules/.bin/asl-validator --json-path statemachine/checkout.asl.json
 
 .PHONY: build
 build: validate $(VENV)/.installed ## validate, then sam build the whole application without containers

@@ -1,0 +1,1 @@
+"""Inventory service: product catalog, price quotes and stock reservations."""

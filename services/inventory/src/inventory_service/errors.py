@@ -1,0 +1,31 @@
+"""Errors raised out of the handlers. The class name is the ASL error name (Lambda errorType)."""
+
+from collections.abc import Iterable
+
+
+class InventoryError(Exception):
+    """Base class for the inventory business errors."""
+
+
+class UnknownSku(InventoryError):
+    def __init__(self, skus: Iterable[str]) -> None:
+        self.skus = tuple(skus)
+        super().__init__(f"unknown sku(s): {', '.join(self.skus)}")
+
+
+class OutOfStock(InventoryError):
+    def __init__(self, skus: Iterable[str]) -> None:
+        self.skus = tuple(skus)
+        super().__init__(f"insufficient stock for sku(s): {', '.join(self.skus)}")
+
+
+class ReservationNotFound(InventoryError):
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id
+        super().__init__(f"no stock reservation for order {order_id}")
+
+
+class ReservationReleased(InventoryError):
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id
+        super().__init__(f"stock reservation for order {order_id} was already released")

@@ -1,0 +1,49 @@
+"""Pydantic models for what crosses this service's edges (task payloads, invoke payloads).
+
+Task payloads may carry the whole execution input (customer, email, payment token...):
+unknown fields are ignored, never echoed or logged.
+"""
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from inventory_service.domain import MAX_DISTINCT_SKUS, merge_quantities
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+
+class LineItem(_Payload):
+    sku: str = Field(min_length=1, max_length=100)
+    quantity: int = Field(ge=1)
+
+
+class _Cart(_Payload):
+    items: list[LineItem] = Field(min_length=1)
+
+    @field_validator("items")
+    @classmethod
+    def _fits_one_transaction(cls, items: list[LineItem]) -> list[LineItem]:
+        distinct = len({item.sku for item in items})
+        if distinct > MAX_DISTINCT_SKUS:
+            raise ValueError(
+                f"a cart may hold at most {MAX_DISTINCT_SKUS} distinct skus, got {distinct}"
+            )
+        return items
+
+    def quantities(self) -> dict[str, int]:
+        return merge_quantities((item.sku, item.quantity) for item in self.items)
+
+
+class QuotePricesRequest(_Cart):
+    """Lambda Invoke payload from the orders API."""
+
+
+class ReserveStockRequest(_Cart):
+    order_id: str = Field(alias="orderId", min_length=1, max_length=128)
+
+
+class OrderTask(_Payload):
+    """CommitStock / ReleaseStock task payload."""
+
+    order_id: str = Field(alias="orderId", min_length=1, max_length=128)

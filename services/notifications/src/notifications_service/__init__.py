@@ -1,0 +1,1 @@
+"""notifications service: emails customers the outcome of their orders."""

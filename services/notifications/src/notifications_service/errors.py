@@ -1,0 +1,21 @@
+"""Errors of the notifications service.
+
+The class name is what the SQS batch processor records for a failed message. Messages carry
+no customer data (no email address, no provider text that may quote one).
+"""
+
+
+class InvalidNotificationEvent(Exception):
+    """An SQS message that is not an order outcome event we can email about."""
+
+    def __init__(self, message_id: str):
+        super().__init__(f"SQS message {message_id} is not a valid order outcome event")
+        self.message_id = message_id
+
+
+class NotificationDeliveryFailed(Exception):
+    """SES did not accept the email (throttled, unverified sender, ...)."""
+
+    def __init__(self, error_code: str):
+        super().__init__(f"SES did not accept the email: {error_code}")
+        self.error_code = error_code

@@ -1,0 +1,28 @@
+"""Prices a cart through the inventory service's published QuotePrices contract (Lambda Invoke).
+
+Orders never reads the inventory table: the catalog is inventory's, and this call is the
+contract between the two teams (docs/service-conventions.md).
+"""
+
+import json
+
+from orders_service.errors import CatalogUnavailable, UnknownSku
+
+
+class CatalogPricing:
+    def __init__(self, lambda_client, function_arn: str):
+        self._lambda = lambda_client
+        self._function_arn = function_arn
+
+    def quote(self, items: list[dict]) -> dict:
+        response = self._lambda.invoke(
+            FunctionName=self._function_arn,
+            Payload=json.dumps({"items": items}).encode(),
+        )
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            error_type = (payload or {}).get("errorType")
+            if error_type == "UnknownSku":
+                raise UnknownSku(payload.get("errorMessage", "unknown sku"))
+            raise CatalogUnavailable(f"QuotePrices failed with {error_type}")
+        return payload

@@ -1,0 +1,60 @@
+"""Order rules: identity, pricing totals, lifecycle. No AWS calls here."""
+
+import uuid
+from datetime import UTC, datetime
+
+PENDING, CONFIRMED, FAILED = "PENDING", "CONFIRMED", "FAILED"
+TERMINAL = frozenset({CONFIRMED, FAILED})
+
+# Fixed namespace: the same customer + Idempotency-Key always names the same order.
+_ORDER_ID_NAMESPACE = uuid.UUID("6f1c8d2e-3b7a-4c55-9e0f-5a2b7c9d1e44")
+
+
+def order_id_for(customer_id: str, idempotency_key: str) -> str:
+    """Deterministic order id, so a retried request can never create a second order."""
+    return str(uuid.uuid5(_ORDER_ID_NAMESPACE, f"{customer_id}\n{idempotency_key}"))
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def new_order(order_id: str, customer_id: str, email: str, quote: dict, created_at: str) -> dict:
+    """A PENDING order priced by the catalog's quote (client prices are never used)."""
+    return {
+        "orderId": order_id,
+        "customerId": customer_id,
+        "email": email,
+        "items": quote["items"],
+        "amountCents": quote["amountCents"],
+        "currency": quote["currency"],
+        "status": PENDING,
+        "createdAt": created_at,
+        "updatedAt": created_at,
+    }
+
+
+def checkout_input(order: dict, payment_token: str) -> dict:
+    """The state machine's execution input (the task contract in docs/service-conventions.md)."""
+    return {
+        "orderId": order["orderId"],
+        "customerId": order["customerId"],
+        "email": order["email"],
+        "currency": order["currency"],
+        "amountCents": order["amountCents"],
+        "paymentToken": payment_token,
+        "items": [
+            {"sku": i["sku"], "quantity": i["quantity"], "unitPriceCents": i["unitPriceCents"]}
+            for i in order["items"]
+        ],
+    }
+
+
+def can_transition(current: str, new: str) -> bool:
+    """PENDING moves once to a terminal status; repeating that same move is a no-op."""
+    return current == PENDING and new in TERMINAL or current == new
+
+
+def public_view(order: dict) -> dict:
+    """What the API shows a customer: the stored order without internal keys."""
+    return {k: v for k, v in order.items() if k not in ("pk", "entity")}
