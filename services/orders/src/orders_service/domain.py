@@ -3,8 +3,8 @@
 import uuid
 from datetime import UTC, datetime
 
+# PENDING moves once to CONFIRMED or FAILED; the repository enforces it with a conditional write.
 PENDING, CONFIRMED, FAILED = "PENDING", "CONFIRMED", "FAILED"
-TERMINAL = frozenset({CONFIRMED, FAILED})
 
 # Fixed namespace: the same customer + Idempotency-Key always names the same order.
 _ORDER_ID_NAMESPACE = uuid.UUID("6f1c8d2e-3b7a-4c55-9e0f-5a2b7c9d1e44")
@@ -48,11 +48,6 @@ def checkout_input(order: dict, payment_token: str) -> dict:
             for i in order["items"]
         ],
     }
-
-
-def can_transition(current: str, new: str) -> bool:
-    """PENDING moves once to a terminal status; repeating that same move is a no-op."""
-    return current == PENDING and new in TERMINAL or current == new
 
 
 def public_view(order: dict) -> dict:

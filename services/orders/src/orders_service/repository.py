@@ -88,7 +88,9 @@ class OrdersRepository:
             item = self._table.update_item(
                 Key=_key(order_id),
                 UpdateExpression=update,
-                ConditionExpression="attribute_exists(pk) AND (#status = :pending OR #status = :new)",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND (#status = :pending OR #status = :new)"
+                ),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",

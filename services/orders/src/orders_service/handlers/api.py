@@ -64,7 +64,7 @@ IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, ma
 
 @app.post("/orders")
 @tracer.capture_method
-def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> Response:
+def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> Response[dict]:
     placed = place_order(
         command={
             "customerId": order.customerId,
@@ -108,16 +108,16 @@ def place_order(command: dict) -> dict:
 
 @app.get("/orders/<orderId>")
 @tracer.capture_method
-def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict:  # noqa: N803
+def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict:
     return domain.public_view(orders.get(orderId))
 
 
 @app.get("/orders")
 @tracer.capture_method
 def list_orders(
-    customerId: Annotated[str, Query(min_length=1, max_length=64)],  # noqa: N803
+    customerId: Annotated[str, Query(min_length=1, max_length=64)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    nextToken: Annotated[str | None, Query(max_length=2048)] = None,  # noqa: N803
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> dict:
     try:
         items, token = orders.list_for_customer(customerId, limit, nextToken)

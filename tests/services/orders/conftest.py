@@ -1,0 +1,109 @@
+import importlib
+import io
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from orders_service.catalog import CatalogPricing
+from tests.support.cfn import create_tables
+from tests.support.lambda_context import LambdaContext
+
+STATE_MACHINE_NAME = "checkout-test-checkout"
+STATE_MACHINE_ARN = f"arn:aws:states:us-east-1:123456789012:stateMachine:{STATE_MACHINE_NAME}"
+QUOTE_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:quote-prices"
+
+CATALOG = {
+    "SKU-TSHIRT-BLK-M": ("Classic T-Shirt, Black, M", 1299),
+    "SKU-MUG-WHT-12OZ": ("Ceramic Mug, White, 12 oz", 1450),
+}
+
+
+class FakeQuotePrices:
+    """Stands in for inventory's QuotePrices Lambda contract (moto cannot run Lambdas)."""
+
+    def __init__(self):
+        self.calls = 0
+        self.unavailable = False
+
+    def invoke(self, FunctionName, Payload):
+        assert FunctionName == QUOTE_FUNCTION_ARN
+        self.calls += 1
+        if self.unavailable:
+            return self._error("Sandbox.Timedout", "Task timed out after 10.00 seconds")
+        items = json.loads(Payload)["items"]
+        unknown = [i["sku"] for i in items if i["sku"] not in CATALOG]
+        if unknown:
+            return self._error("UnknownSku", f"unknown sku(s): {', '.join(unknown)}")
+        priced = [
+            {**i, "name": CATALOG[i["sku"]][0], "unitPriceCents": CATALOG[i["sku"]][1]}
+            for i in items
+        ]
+        total = sum(i["quantity"] * i["unitPriceCents"] for i in priced)
+        return self._ok({"currency": "USD", "amountCents": total, "items": priced})
+
+    @staticmethod
+    def _ok(payload):
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(payload).encode())}
+
+    @staticmethod
+    def _error(error_type, message):
+        body = {"errorType": error_type, "errorMessage": message}
+        return {
+            "StatusCode": 200,
+            "FunctionError": "Unhandled",
+            "Payload": io.BytesIO(json.dumps(body).encode()),
+        }
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "orders")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Ecommerce")
+    with mock_aws():
+        tables = create_tables(boto3.client("dynamodb"), "services/orders/template.yaml")
+        monkeypatch.setenv("ORDERS_TABLE_NAME", tables["OrdersTable"])
+        monkeypatch.setenv("CHECKOUT_STATE_MACHINE_ARN", STATE_MACHINE_ARN)
+        monkeypatch.setenv("QUOTE_PRICES_FUNCTION_ARN", QUOTE_FUNCTION_ARN)
+        sfn = boto3.client("stepfunctions")
+        sfn.create_state_machine(
+            name=STATE_MACHINE_NAME,
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::123456789012:role/checkout",
+        )
+        yield {"table": boto3.resource("dynamodb").Table(tables["OrdersTable"]), "sfn": sfn}
+
+
+@pytest.fixture
+def context():
+    return LambdaContext(function_name="orders-api")
+
+
+@pytest.fixture
+def api(aws):
+    """The API handler module, imported inside the mock so its clients talk to moto."""
+    from orders_service.handlers import api as module
+
+    module = importlib.reload(module)
+    module.catalog = CatalogPricing(FakeQuotePrices(), QUOTE_FUNCTION_ARN)
+    return module
+
+
+@pytest.fixture
+def update_status(aws):
+    from orders_service.handlers import update_status as module
+
+    return importlib.reload(module)
+
+
+def executions(aws):
+    return aws["sfn"].list_executions(stateMachineArn=STATE_MACHINE_ARN)["executions"]
+
+
+def orders_in_table(aws):
+    return [i for i in aws["table"].scan()["Items"] if i["pk"].startswith("ORDER#")]

@@ -1,0 +1,235 @@
+"""The orders API handler, driven by the events/orders sample events."""
+
+import copy
+import json
+
+import pytest
+
+from tests.services.orders.conftest import executions, orders_in_table
+from tests.support.events import load_event
+
+CREATE = "orders/orders-api-create-order.json"
+
+
+def create_event(body=None, key="key-1", raw_body=None):
+    event = load_event(CREATE)
+    if body is not None:
+        event["body"] = json.dumps(body)
+    if raw_body is not None:
+        event["body"] = raw_body
+    if key is None:
+        event["headers"].pop("Idempotency-Key")
+        event["multiValueHeaders"].pop("Idempotency-Key")
+    else:
+        event["headers"]["Idempotency-Key"] = key
+        event["multiValueHeaders"]["Idempotency-Key"] = [key]
+    return event
+
+
+def valid_body():
+    return json.loads(load_event(CREATE)["body"])
+
+
+def header(response, name):
+    """REST proxy responses may carry a header in either map."""
+    multi = (response.get("multiValueHeaders") or {}).get(name)
+    return multi[0] if multi else (response.get("headers") or {}).get(name)
+
+
+def call(api, event, context):
+    response = api.handler(event, context)
+    return response["statusCode"], json.loads(response["body"]), response
+
+
+def test_sample_event_places_a_priced_pending_order_and_starts_its_checkout(api, aws, context):
+    status, body, response = call(api, load_event(CREATE), context)
+
+    assert status == 202
+    assert body["status"] == "PENDING"
+    assert body["amountCents"] == 2 * 1299 + 1450
+    assert header(response, "Location") == f"/orders/{body['orderId']}"
+    [execution] = executions(aws)
+    assert execution["name"] == body["orderId"]
+    started = aws["sfn"].describe_execution(executionArn=execution["executionArn"])
+    checkout_input = json.loads(started["input"])
+    assert checkout_input["paymentToken"] == "tok_visa"
+    assert checkout_input["items"][0] == {
+        "sku": "SKU-TSHIRT-BLK-M",
+        "quantity": 2,
+        "unitPriceCents": 1299,
+    }
+    stored = orders_in_table(aws)
+    assert len(stored) == 1
+    assert "paymentToken" not in stored[0]
+
+
+def test_same_idempotency_key_and_body_returns_the_same_order_once(api, aws, context):
+    _, first, _ = call(api, create_event(key="retry-me"), context)
+    status, second, _ = call(api, create_event(key="retry-me"), context)
+
+    assert status == 202
+    assert second == first
+    assert len(orders_in_table(aws)) == 1
+    assert len(executions(aws)) == 1
+
+
+def test_reusing_an_idempotency_key_with_another_body_is_refused(api, aws, context):
+    call(api, create_event(key="k"), context)
+    other = valid_body()
+    other["items"][0]["quantity"] = 3
+
+    status, body, _ = call(api, create_event(other, key="k"), context)
+
+    assert status == 422
+    assert "Idempotency-Key" in body["message"]
+    assert len(orders_in_table(aws)) == 1
+
+
+def test_different_keys_place_different_orders(api, aws, context):
+    _, first, _ = call(api, create_event(key="a"), context)
+    _, second, _ = call(api, create_event(key="b"), context)
+    assert first["orderId"] != second["orderId"]
+    assert len(executions(aws)) == 2
+
+
+def _without(field):
+    body = valid_body()
+    del body[field]
+    return body
+
+
+def _with(**changes):
+    body = valid_body()
+    body.update(changes)
+    return body
+
+
+def _first_item(**changes):
+    body = valid_body()
+    body["items"][0].update(changes)
+    return body
+
+
+BAD_BODIES = {
+    "quantity zero": (_first_item(quantity=0), ["body", "items", 0, "quantity"]),
+    "quantity negative": (_first_item(quantity=-2), ["body", "items", 0, "quantity"]),
+    "quantity not a number": (_first_item(quantity="two"), ["body", "items", 0, "quantity"]),
+    "empty cart": (_with(items=[]), ["body", "items"]),
+    "client price": (_first_item(unitPriceCents=1), ["body", "items", 0, "unitPriceCents"]),
+    "missing customer": (_without("customerId"), ["body", "customerId"]),
+    "bad email": (_with(email="not-an-email"), ["body", "email"]),
+    "card number as token": (_with(paymentToken="4242424242424242"), ["body", "paymentToken"]),
+    "items not a list": (_with(items={"sku": "SKU-MUG-WHT-12OZ"}), ["body", "items"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_BODIES, ids=list(BAD_BODIES))
+def test_invalid_body_is_a_422_naming_the_field_and_writes_nothing(api, aws, context, case):
+    body, location = BAD_BODIES[case]
+
+    status, response, _ = call(api, create_event(body), context)
+
+    assert status == 422
+    assert location in [d["loc"] for d in response["detail"]]
+    assert all(d["msg"] for d in response["detail"])
+    assert aws["table"].scan()["Items"] == []
+    assert executions(aws) == []
+
+
+def test_malformed_json_is_a_422_and_writes_nothing(api, aws, context):
+    status, body, _ = call(api, create_event(raw_body='{"customerId": "c",'), context)
+    assert status == 422
+    assert body["detail"][0]["type"] == "json_invalid"
+    assert aws["table"].scan()["Items"] == []
+
+
+def test_missing_idempotency_key_is_a_422_naming_the_header(api, aws, context):
+    status, body, _ = call(api, create_event(key=None), context)
+    assert status == 422
+    assert body["detail"][0]["loc"][0] == "header"
+    assert body["detail"][0]["loc"][1].lower() == "idempotency-key"
+    assert aws["table"].scan()["Items"] == []
+
+
+def test_unknown_sku_is_a_422_naming_it_and_writes_nothing(api, aws, context):
+    body = valid_body()
+    body["items"].append({"sku": "SKU-DOES-NOT-EXIST", "quantity": 1})
+
+    status, response, _ = call(api, create_event(body), context)
+
+    assert status == 422
+    assert "SKU-DOES-NOT-EXIST" in response["message"]
+    assert aws["table"].scan()["Items"] == []
+    assert executions(aws) == []
+
+
+def test_catalog_outage_is_a_503_and_writes_nothing(api, aws, context):
+    api.catalog._lambda.unavailable = True
+    status, _, _ = call(api, create_event(), context)
+    assert status == 503
+    assert aws["table"].scan()["Items"] == []
+
+
+def test_a_checkout_that_cannot_start_leaves_a_failed_order_not_a_pending_one(
+    api, aws, context, monkeypatch
+):
+    monkeypatch.setattr(api.checkout, "_arn", api.checkout._arn.replace("test-checkout", "gone"))
+
+    status, _, _ = call(api, create_event(), context)
+
+    assert status == 503
+    [order] = orders_in_table(aws)
+    assert order["status"] == "FAILED"
+    assert order["reason"] == "CheckoutNotStarted"
+
+
+def test_get_order_returns_the_stored_order(api, context):
+    _, placed, _ = call(api, load_event(CREATE), context)
+    event = copy.deepcopy(load_event("orders/orders-api-get-order.json"))
+    event["pathParameters"]["orderId"] = placed["orderId"]
+    event["path"] = f"/orders/{placed['orderId']}"
+
+    status, body, _ = call(api, event, context)
+
+    assert status == 200
+    assert body == placed
+
+
+def test_unknown_order_is_a_404(api, context):
+    status, body, _ = call(api, load_event("orders/orders-api-get-order.json"), context)
+    assert status == 404
+    assert "not found" in body["message"]
+
+
+def test_list_orders_pages_through_a_customers_orders_newest_first(api, context):
+    placed = [call(api, create_event(key=f"k{i}"), context)[1]["orderId"] for i in range(3)]
+    event = load_event("orders/orders-api-list-orders.json")
+    event["queryStringParameters"]["limit"] = "2"
+    event["multiValueQueryStringParameters"]["limit"] = ["2"]
+
+    status, page, _ = call(api, event, context)
+    assert status == 200
+    assert len(page["orders"]) == 2 and page["nextToken"]
+
+    event["queryStringParameters"]["nextToken"] = page["nextToken"]
+    event["multiValueQueryStringParameters"]["nextToken"] = [page["nextToken"]]
+    _, rest, _ = call(api, event, context)
+
+    seen = [o["orderId"] for o in page["orders"] + rest["orders"]]
+    assert sorted(seen) == sorted(placed)
+    assert rest["nextToken"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ({"customerId": "c", "limit": "0"}, 422),
+        ({"limit": "5"}, 422),
+        ({"customerId": "c", "nextToken": "%%%"}, 400),
+    ],
+)
+def test_bad_list_queries_are_4xx(api, context, query, status):
+    event = load_event("orders/orders-api-list-orders.json")
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    assert call(api, event, context)[0] == status
