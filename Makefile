@@ -63,3 +63,24 @@ unit: $(VENV)/.installed ## pytest only (fast loop)
 .PHONY: clean
 clean: ## remove build output and virtual environments
 	rm -rf .aws-sam $(VENV) $(SAM_VENV) node_modules
+
+# --- The local run (localrun/): the application on moto, from template.yaml and the ASL ---
+FUNCTION ?=
+EVENT ?=
+
+.PHONY: demo
+demo: $(VENV)/.installed ## run the whole checkout locally and show every path (exits 1 if any order ends unexpectedly)
+	$(PY) -m localrun demo
+
+.PHONY: serve
+serve: $(VENV)/.installed ## keep the local API up and print its URL (Ctrl-C to stop)
+	$(PY) -m localrun serve
+
+.PHONY: invoke
+invoke: $(VENV)/.installed ## FUNCTION=ReserveStockFunction EVENT=events/inventory/reserve-stock.json: sam local invoke without Docker
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<logical id> EVENT=<events/...json>"; exit 2; }
+	$(PY) -m localrun invoke $(FUNCTION) --event $(EVENT)
+
+.PHONY: bench
+bench: $(VENV)/.installed ## measure latency, throughput, transitions, orchestration overhead, cold starts (prints; asserts nothing)
+	$(PY) -m localrun bench
