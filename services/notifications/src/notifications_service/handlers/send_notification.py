@@ -1,0 +1,157 @@
+"""SendNotificationFunction: SQS batch of order outcome events -> one customer email per event.
+
+Downstream of the event bus: nothing here can fail or undo a checkout. A record that fails is
+reported in batchItemFailures; SQS retries it and, after 5 receives, parks it in the DLQ.
+"""
+
+import json
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from notifications_service.domain import compose_email
+from notifications_service.errors import InvalidNotificationEvent, NotificationDeliveryFailed
+from notifications_service.mailer import SesMailer
+from notifications_service.models import (
+    OrderConfirmedEvent,
+    OrderFailedEvent,
+    parse_order_outcome,
+)
+from notifications_service.repository import NotificationRepository
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+TABLE_NAME = os.environ["NOTIFICATIONS_TABLE_NAME"]
+# Idempotency records outlive every copy of an event that can still reach us: EventBridge
+# retries for up to 24 h, and the DLQ keeps a message 14 days before anyone redrives it.
+IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 60 * 60
+
+processor = BatchProcessor(event_type=EventType.SQS)
+repository = NotificationRepository(boto3.resource("dynamodb").Table(TABLE_NAME))
+ses_client = boto3.client("ses")
+mailer = SesMailer(ses_client, sender=os.environ["SENDER_EMAIL"])
+
+
+def _log_duplicate(response: Any, data_record: DataRecord) -> Any:
+    logger.info("Duplicate event: email already sent, not sending again")
+    return response
+
+
+persistence_layer = DynamoDBPersistenceLayer(
+    table_name=TABLE_NAME, key_attr="pk", expiry_attr="expiration"
+)
+idempotency_config = IdempotencyConfig(
+    event_key_jmespath="id",  # the EventBridge event id: the same for every redelivered copy
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=IDEMPOTENCY_EXPIRY_SECONDS,
+    response_hook=_log_duplicate,
+)
+
+
+# A stable key prefix (not the default, which embeds the Lambda function name) so a renamed or
+# replaced function still recognises events it already emailed about.
+@idempotent_function(
+    data_keyword_argument="event",
+    persistence_store=persistence_layer,
+    config=idempotency_config,
+    key_prefix="IDEMPOTENCY#SendNotification",
+)
+def send_notification(event: OrderConfirmedEvent | OrderFailedEvent) -> dict[str, str]:
+    """Send the email and record it; runs once per EventBridge event id."""
+    message = compose_email(event)
+    ses_message_id = mailer.send(recipient=event.detail.email, message=message)
+    repository.record_sent(
+        event_id=event.id,
+        order_id=event.detail.orderId,
+        email=event.detail.email,
+        template=message.template,
+        ses_message_id=ses_message_id,
+        sent_at=datetime.now(UTC).isoformat(),
+    )
+    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
+    logger.info("Notification sent", extra={"template": message.template, "eventId": event.id})
+    # Stored in the idempotency record: no email address in it.
+    return {"eventId": event.id, "template": message.template, "sesMessageId": ses_message_id}
+
+
+def _order_id_for_logs(body: str) -> str | None:
+    """Best-effort order id of a rejected message, so support can find it; nothing else leaks."""
+    try:
+        order_id = json.loads(body)["detail"]["orderId"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    return str(order_id)[:100]
+
+
+def parse_record(record: SQSRecord) -> OrderConfirmedEvent | OrderFailedEvent:
+    try:
+        return parse_order_outcome(record.body)
+    except ValidationError as error:
+        # Reported as failed, not swallowed: after 5 receives SQS moves it to the DLQ, where a
+        # person can see it. Dropping it would silently lose a customer's email if the producer
+        # (not the message) is wrong. The metric counts receives, so up to 5 per message.
+        metrics.add_metric(name="NotificationsRejected", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "Rejected a message that is not a valid order outcome event",
+            extra={
+                "messageId": record.message_id,
+                "orderId": _order_id_for_logs(record.body),
+                # Locations and types only: pydantic's messages/inputs may hold the address.
+                "errors": [
+                    {"loc": list(e["loc"]), "type": e["type"]}
+                    for e in error.errors(include_url=False, include_input=False)
+                ],
+            },
+        )
+        raise InvalidNotificationEvent(record.message_id) from None
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> dict[str, str]:
+    event = parse_record(record)
+    logger.set_correlation_id(event.detail.orderId)
+    try:
+        return send_notification(event=event)
+    except NotificationDeliveryFailed as error:
+        logger.error(
+            "SES did not accept the email; SQS will retry it",
+            extra={"eventId": event.id, "errorCode": error.error_code},
+        )
+        raise
+    finally:
+        logger.set_correlation_id(None)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
+    # In-progress idempotency records expire with this invocation, so a record interrupted by a
+    # timeout can be retried by the next receive instead of waiting for the full expiry.
+    idempotency_config.register_lambda_context(context)
+    # If every record fails, process_partial_response raises (Lambda reports an error, SQS
+    # retries the batch): an SES outage shows in the function's Errors metric and alarms.
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,61 @@
+"""Fixtures for the notifications tests: moto SES + a table built from the service's template."""
+
+import importlib
+import io
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.services.notifications.helpers import (
+    REGION,
+    SENDER_EMAIL,
+    LambdaContext,
+    create_table_from_template,
+)
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def table(aws):
+    return create_table_from_template(boto3.resource("dynamodb", region_name=REGION))
+
+
+@pytest.fixture
+def ses(aws):
+    """SES with the sender verified, as it must be in a real account (moto enforces it too)."""
+    client = boto3.client("ses", region_name=REGION)
+    client.verify_email_identity(EmailAddress=SENDER_EMAIL)
+    return client
+
+
+@pytest.fixture
+def unverified_ses(aws):
+    return boto3.client("ses", region_name=REGION)
+
+
+@pytest.fixture
+def send_notification(table):
+    """The handler module, imported once the table exists (it binds its clients at import)."""
+    return importlib.import_module("notifications_service.handlers.send_notification")
+
+
+@pytest.fixture
+def log_output(send_notification):
+    """What the handler's Powertools Logger writes (its stream is bound at import, so capsys
+    cannot see it once another test imported the module)."""
+    buffer = io.StringIO()
+    handler = send_notification.logger.registered_handler
+    previous = handler.setStream(buffer)
+    yield buffer
+    handler.setStream(previous)

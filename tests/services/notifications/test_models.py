@@ -1,0 +1,76 @@
+"""Parsing SQS bodies into order outcome events."""
+
+import copy
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from notifications_service.models import (
+    OrderConfirmedEvent,
+    OrderFailedEvent,
+    parse_order_outcome,
+)
+from tests.services.notifications.helpers import event_bodies, load_event
+
+
+@pytest.fixture
+def bodies() -> list[dict]:
+    return event_bodies(load_event("send-notification.json"))
+
+
+def test_parses_both_outcomes(bodies):
+    confirmed = parse_order_outcome(json.dumps(bodies[0]))
+    failed = parse_order_outcome(json.dumps(bodies[1]))
+
+    assert isinstance(confirmed, OrderConfirmedEvent)
+    assert confirmed.id == "5b1f3c2e-8a4d-4e6f-9b7a-1c2d3e4f5a6b"
+    assert confirmed.detail.amountCents == 3097
+    assert isinstance(failed, OrderFailedEvent)
+    assert failed.detail.reason == "PaymentDeclined"
+
+
+def test_failed_event_without_reason_or_totals_still_parses(bodies):
+    failed = copy.deepcopy(bodies[1])
+    for key in ("reason", "amountCents", "currency", "items"):
+        del failed["detail"][key]
+
+    event = parse_order_outcome(json.dumps(failed))
+
+    assert isinstance(event, OrderFailedEvent)
+    assert event.detail.reason is None
+
+
+def _mutated(body: dict, path: tuple, value) -> str:
+    body = copy.deepcopy(body)
+    target = body
+    for key in path[:-1]:
+        target = target[key]
+    if value is None:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("detail", "email"), None),
+        (("detail", "email"), "not-an-address"),
+        (("detail", "orderId"), None),
+        (("detail", "amountCents"), 12.5),
+        (("detail", "items"), []),
+        (("detail-type",), "OrderPlaced"),
+        (("source",), "ecommerce.orders"),
+        (("id",), None),
+    ],
+)
+def test_rejects_events_we_cannot_email_about(bodies, path, value):
+    with pytest.raises(ValidationError):
+        parse_order_outcome(_mutated(bodies[0], path, value))
+
+
+def test_rejects_non_json_body():
+    with pytest.raises(ValidationError):
+        parse_order_outcome("{not json")
