@@ -29,3 +29,12 @@ class ReservationReleased(InventoryError):
     def __init__(self, order_id: str) -> None:
         self.order_id = order_id
         super().__init__(f"stock reservation for order {order_id} was already released")
+
+
+# The name is the one the state machine Retry lists (not an *Error suffix on purpose).
+class TransactionConflictException(Exception):
+    """Transient: another transaction touched the same items at the same moment.
+
+    DynamoDB reports this inside a TransactionCanceledException (reason TransactionConflict);
+    it is re-raised under the name the state machine retries.
+    """

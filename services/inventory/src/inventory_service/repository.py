@@ -23,7 +23,13 @@ from inventory_service.domain import (
     ReservationStatus,
     release_result_for_existing,
 )
-from inventory_service.errors import OutOfStock, ReservationNotFound, ReservationReleased, UnknownSku
+from inventory_service.errors import (
+    OutOfStock,
+    ReservationNotFound,
+    ReservationReleased,
+    TransactionConflictException,
+    UnknownSku,
+)
 
 PRODUCT_ENTITY = "PRODUCT"
 BY_ENTITY_INDEX = "byEntity"
@@ -197,7 +203,8 @@ class InventoryRepository:
                 raise UnknownSku(unknown) from None
             if failed:
                 raise OutOfStock([sku for sku, _ in failed]) from None
-            raise  # e.g. TransactionConflict: transient, let the caller retry
+            _raise_if_conflict(reasons, exc)
+            raise
         return ReserveOutcome(_reservation(reservation_item), created=True)
 
     def commit(self, order_id: str, now: str) -> bool:
@@ -281,6 +288,7 @@ class InventoryRepository:
             reasons = _cancellation_reasons(exc)
             if reasons and reasons[0].get("Code") == _CONDITION_FAILED:
                 return False
+            _raise_if_conflict(reasons, exc)
             raise
         return True
 
@@ -310,6 +318,12 @@ def _cancellation_reasons(exc: ClientError) -> list[dict]:
     if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
         return []
     return exc.response.get("CancellationReasons") or []
+
+
+def _raise_if_conflict(reasons: list[dict], exc: ClientError) -> None:
+    """Surfaces a concurrent-transaction cancellation under the name the workflow retries."""
+    if any(reason.get("Code") == "TransactionConflict" for reason in reasons):
+        raise TransactionConflictException(str(exc)) from exc
 
 
 def _is_product(low_level_item: dict | None) -> bool:

@@ -29,5 +29,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
     result = repository.release(task.order_id, datetime.now(UTC).isoformat())
     if result.changed and result.outcome is ReleaseOutcome.RELEASED:
         metrics.add_metric(name="StockReleased", unit=MetricUnit.Count, value=1)
-    logger.info("release handled", extra={"outcome": str(result.outcome), "changed": result.changed})
+    logger.info(
+        "release handled", extra={"outcome": str(result.outcome), "changed": result.changed}
+    )
     return {"status": result.outcome.value}

@@ -34,7 +34,5 @@ def handler(event: dict, context: LambdaContext) -> dict:
         metrics.add_metric(name="StockReserved", unit=MetricUnit.Count, value=1)
         logger.info("stock reserved")
     else:
-        logger.info(
-            "reservation already exists", extra={"status": str(outcome.reservation.status)}
-        )
+        logger.info("reservation already exists", extra={"status": str(outcome.reservation.status)})
     return reservation_result(outcome.reservation)
