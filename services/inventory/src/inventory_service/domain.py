@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from inventory_service.errors import UnknownSku
+from inventory_service.errors import ReservationReleased, UnknownSku
 
 CATALOG_CURRENCY = "USD"
 
@@ -80,8 +80,13 @@ def price_cart(quantities: Mapping[str, int], products: Mapping[str, Product]) -
 
 
 def reservation_result(reservation: Reservation) -> dict:
-    """ReserveStock task result. A reservation already released (or a release tombstone)
-    reports RELEASED so a late duplicate reserve is visibly a no-op."""
+    """ReserveStock task result for a reservation that holds stock (RESERVED or COMMITTED).
+
+    A reservation already released (or a release tombstone) means the order's saga has moved
+    on to compensating: a late reserve must fail, never report success and let payment run.
+    """
+    if reservation.status is ReservationStatus.RELEASED:
+        raise ReservationReleased(reservation.order_id)
     return {"reservationId": reservation.order_id, "status": str(reservation.status)}
 
 
