@@ -1,0 +1,1 @@
+"""Payments service: charges and refunds checkout orders through a payment provider."""

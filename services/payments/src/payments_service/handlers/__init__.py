@@ -1,0 +1,1 @@
+"""One module per Lambda function of the payments service."""

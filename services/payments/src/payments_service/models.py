@@ -1,0 +1,59 @@
+"""Pydantic models at the edges: task payloads in, and the payment record as stored."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
+
+OrderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+
+class ChargePaymentRequest(BaseModel):
+    """ChargePayment task payload. The token is a SecretStr so it never shows in a repr or log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    orderId: OrderId
+    # strict: 25.98 or "2598" is a caller bug, not something to coerce into money.
+    amountCents: Annotated[int, Field(strict=True, gt=0)]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    paymentToken: Annotated[SecretStr, Field(min_length=1)]
+
+    @field_validator("paymentToken")
+    @classmethod
+    def _token_not_blank(cls, token: SecretStr) -> SecretStr:
+        if not token.get_secret_value().strip():
+            raise ValueError("paymentToken must not be blank")
+        return token
+
+
+class RefundPaymentRequest(BaseModel):
+    """RefundPayment task payload."""
+
+    model_config = ConfigDict(frozen=True)
+
+    orderId: OrderId
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"  # written before the provider is asked, so a crash leaves a trace
+    CAPTURED = "CAPTURED"
+    DECLINED = "DECLINED"
+    REFUNDED = "REFUNDED"
+    CANCELLED = "CANCELLED"  # tombstone: a refund ran before any capture
+
+
+class PaymentRecord(BaseModel):
+    """`PAYMENT#<orderId>`. Holds no token and no card data, only provider references."""
+
+    orderId: str
+    status: PaymentStatus
+    paymentId: str | None = None
+    amountCents: int | None = None
+    currency: str | None = None
+    providerChargeId: str | None = None
+    providerRefundId: str | None = None
+    declineCode: str | None = None
+    attempts: int = 0
+    createdAt: str | None = None
+    updatedAt: str | None = None

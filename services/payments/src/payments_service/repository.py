@@ -1,0 +1,161 @@
+"""The only module that touches payment records (`PAYMENT#<orderId>`). Every state transition
+is one conditional write; when its guard fails the write raises `TransitionRejected` carrying
+the record as it was, so callers decide from what blocked them without a read-then-write."""
+
+import os
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+
+from payments_service.domain import TransitionRejected
+from payments_service.models import PaymentRecord, PaymentStatus
+
+_deserialize = TypeDeserializer().deserialize
+
+
+def payments_table() -> Any:
+    return boto3.resource("dynamodb").Table(os.environ["PAYMENTS_TABLE_NAME"])
+
+
+def payment_key(order_id: str) -> dict:
+    return {"pk": f"PAYMENT#{order_id}"}
+
+
+class PaymentRepository:
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def get(self, order_id: str) -> PaymentRecord | None:
+        item = self._table.get_item(Key=payment_key(order_id), ConsistentRead=True).get("Item")
+        return PaymentRecord.model_validate(item) if item else None
+
+    def begin_charge(
+        self, order_id: str, payment_id: str, amount_cents: int, currency: str, now: str
+    ) -> PaymentRecord:
+        """(none) -> PENDING, or another attempt on a PENDING charge of the same amount (the
+        previous one failed transiently or crashed; the provider key makes asking again safe)."""
+        return self._transition(
+            order_id,
+            "SET orderId = :orderId, paymentId = if_not_exists(paymentId, :paymentId), "
+            "amountCents = :amount, currency = :currency, #status = :pending, "
+            "createdAt = if_not_exists(createdAt, :now), updatedAt = :now ADD attempts :one",
+            "attribute_not_exists(pk) OR "
+            "(#status = :pending AND amountCents = :amount AND currency = :currency)",
+            {
+                ":orderId": order_id,
+                ":paymentId": payment_id,
+                ":amount": amount_cents,
+                ":currency": currency,
+                ":pending": PaymentStatus.PENDING.value,
+                ":now": now,
+                ":one": 1,
+            },
+        )
+
+    def mark_captured(self, order_id: str, charge_id: str, now: str) -> PaymentRecord:
+        return self._settle_pending(
+            order_id, PaymentStatus.CAPTURED, {"providerChargeId": charge_id}, now
+        )
+
+    def mark_declined(self, order_id: str, decline_code: str, now: str) -> PaymentRecord:
+        return self._settle_pending(
+            order_id, PaymentStatus.DECLINED, {"declineCode": decline_code}, now
+        )
+
+    def mark_refunded(self, order_id: str, refund_id: str, now: str) -> PaymentRecord:
+        """CAPTURED -> REFUNDED, once."""
+        return self._transition(
+            order_id,
+            "SET #status = :refunded, providerRefundId = :refundId, updatedAt = :now",
+            "#status = :captured",
+            {
+                ":refunded": PaymentStatus.REFUNDED.value,
+                ":captured": PaymentStatus.CAPTURED.value,
+                ":refundId": refund_id,
+                ":now": now,
+            },
+        )
+
+    def cancel(self, order_id: str, now: str) -> PaymentRecord:
+        """(none) | PENDING -> CANCELLED: the tombstone a refund leaves when nothing was captured,
+        so a charge arriving later (or still in flight) cannot capture."""
+        return self._transition(
+            order_id,
+            "SET orderId = :orderId, #status = :cancelled, "
+            "createdAt = if_not_exists(createdAt, :now), updatedAt = :now",
+            "attribute_not_exists(pk) OR #status = :pending",
+            {
+                ":orderId": order_id,
+                ":cancelled": PaymentStatus.CANCELLED.value,
+                ":pending": PaymentStatus.PENDING.value,
+                ":now": now,
+            },
+        )
+
+    def attach_late_charge(self, order_id: str, charge_id: str, now: str) -> PaymentRecord:
+        """Records on a CANCELLED payment the charge that succeeded at the provider after the
+        cancel, so whoever refunds it (charge retry or refund task) knows what to refund."""
+        return self._transition(
+            order_id,
+            "SET providerChargeId = :chargeId, updatedAt = :now",
+            "#status = :cancelled AND "
+            "(attribute_not_exists(providerChargeId) OR providerChargeId = :chargeId)",
+            {
+                ":cancelled": PaymentStatus.CANCELLED.value,
+                ":chargeId": charge_id,
+                ":now": now,
+            },
+        )
+
+    def record_late_charge_refund(self, order_id: str, refund_id: str, now: str) -> PaymentRecord:
+        return self._transition(
+            order_id,
+            "SET providerRefundId = :refundId, updatedAt = :now",
+            "#status = :cancelled AND attribute_exists(providerChargeId) "
+            "AND attribute_not_exists(providerRefundId)",
+            {":cancelled": PaymentStatus.CANCELLED.value, ":refundId": refund_id, ":now": now},
+        )
+
+    def _settle_pending(
+        self, order_id: str, status: PaymentStatus, fields: dict, now: str
+    ) -> PaymentRecord:
+        """PENDING -> CAPTURED | DECLINED with the provider's answer."""
+        assignments = "".join(f", {name} = :{name}" for name in fields)
+        return self._transition(
+            order_id,
+            f"SET #status = :status, updatedAt = :now{assignments}",
+            "#status = :pending",
+            {
+                ":status": status.value,
+                ":pending": PaymentStatus.PENDING.value,
+                ":now": now,
+                **{f":{name}": value for name, value in fields.items()},
+            },
+        )
+
+    def _transition(
+        self, order_id: str, update: str, condition: str, values: dict
+    ) -> PaymentRecord:
+        try:
+            item = self._table.update_item(
+                Key=payment_key(order_id),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )["Attributes"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = error.response.get("Item")
+            current = (
+                PaymentRecord.model_validate({k: _deserialize(v) for k, v in old.items()})
+                if old
+                else None
+            )
+            raise TransitionRejected(current) from None
+        return PaymentRecord.model_validate(item)

@@ -1,0 +1,122 @@
+"""Pure payment rules and the task models, without AWS."""
+
+import pytest
+from pydantic import ValidationError
+
+from payments_service import domain
+from payments_service.errors import (
+    InsufficientFunds,
+    PaymentCancelled,
+    PaymentConflict,
+    PaymentDeclined,
+)
+from payments_service.models import ChargePaymentRequest, PaymentRecord, PaymentStatus
+
+REQUEST = ChargePaymentRequest(
+    orderId="ord-1", amountCents=2598, currency="USD", paymentToken="tok_visa"
+)
+
+
+def record(status: PaymentStatus, **fields) -> PaymentRecord:
+    defaults = {"orderId": "ord-1", "paymentId": "pay_1", "amountCents": 2598, "currency": "USD"}
+    return PaymentRecord(status=status, **(defaults | fields))
+
+
+def test_provider_idempotency_keys_are_per_order_and_operation():
+    assert domain.charge_idempotency_key("ord-1") == "ord-1:charge"
+    assert domain.refund_idempotency_key("ord-1") == "ord-1:refund"
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("insufficient_funds", InsufficientFunds),
+        ("generic_decline", PaymentDeclined),
+        ("invalid_token", PaymentDeclined),
+    ],
+)
+def test_decline_codes_map_to_asl_errors(code, error):
+    mapped = domain.decline_error(code)
+    assert type(mapped) is error
+    assert mapped.decline_code == code
+
+
+def test_repeated_charge_of_a_captured_payment_returns_the_first_result():
+    result = domain.answer_repeated_charge(record(PaymentStatus.CAPTURED), REQUEST)
+    assert result == {"paymentId": "pay_1", "status": "CAPTURED"}
+
+
+@pytest.mark.parametrize("status", [PaymentStatus.CAPTURED, PaymentStatus.DECLINED])
+@pytest.mark.parametrize("terms", [{"amountCents": 100}, {"currency": "EUR"}])
+def test_repeated_charge_with_other_terms_is_a_conflict(status, terms):
+    with pytest.raises(PaymentConflict):
+        domain.answer_repeated_charge(record(status, **terms), REQUEST)
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [("generic_decline", PaymentDeclined), ("insufficient_funds", InsufficientFunds)],
+)
+def test_repeated_charge_of_a_declined_payment_repeats_the_decline(code, error):
+    with pytest.raises(PaymentDeclined) as raised:
+        domain.answer_repeated_charge(record(PaymentStatus.DECLINED, declineCode=code), REQUEST)
+    assert type(raised.value) is error
+
+
+@pytest.mark.parametrize("status", [PaymentStatus.CANCELLED, PaymentStatus.REFUNDED])
+def test_charge_after_cancel_or_refund_is_cancelled(status):
+    with pytest.raises(PaymentCancelled):
+        domain.answer_repeated_charge(record(status), REQUEST)
+
+
+def test_cancelled_tombstone_without_terms_is_cancelled_not_a_conflict():
+    with pytest.raises(PaymentCancelled):
+        domain.answer_repeated_charge(PaymentRecord(orderId="ord-1", status="CANCELLED"), REQUEST)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        (record(PaymentStatus.CANCELLED, providerChargeId="ch_1"), True),
+        (record(PaymentStatus.CANCELLED, providerChargeId="ch_1", providerRefundId="re_1"), False),
+        (record(PaymentStatus.CANCELLED), False),
+        (record(PaymentStatus.CAPTURED, providerChargeId="ch_1"), False),
+    ],
+)
+def test_only_an_unrefunded_charge_on_a_cancelled_payment_needs_a_late_refund(candidate, expected):
+    assert domain.needs_late_charge_refund(candidate) is expected
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"amountCents": 0},
+        {"amountCents": -5},
+        {"amountCents": 25.98},
+        {"amountCents": "2598"},
+        {"amountCents": True},
+        {"currency": "usd"},
+        {"currency": "US"},
+        {"currency": "USDX"},
+        {"paymentToken": ""},
+        {"paymentToken": "   "},
+        {"orderId": ""},
+    ],
+)
+def test_charge_request_validation(change):
+    payload = {"orderId": "ord-1", "amountCents": 2598, "currency": "USD", "paymentToken": "tok_x"}
+    with pytest.raises(ValidationError):
+        ChargePaymentRequest.model_validate(payload | change)
+
+
+@pytest.mark.parametrize("missing", ["orderId", "amountCents", "currency", "paymentToken"])
+def test_charge_request_fields_are_required(missing):
+    payload = {"orderId": "ord-1", "amountCents": 2598, "currency": "USD", "paymentToken": "tok_x"}
+    del payload[missing]
+    with pytest.raises(ValidationError):
+        ChargePaymentRequest.model_validate(payload)
+
+
+def test_the_token_never_shows_in_a_repr_or_dump():
+    assert "tok_visa" not in repr(REQUEST)
+    assert "tok_visa" not in str(REQUEST.model_dump())

@@ -1,0 +1,157 @@
+"""The sandbox provider: each documented token, idempotency-key replay, durable attempt counts."""
+
+import pytest
+
+from payments_service.provider import CardDeclined, InvalidProviderRequest, ProviderUnavailable
+from payments_service.simulated_provider import SimulatedProvider
+
+
+def charge_items(snapshot) -> list[dict]:
+    return [item for pk, item in snapshot().items() if pk.startswith("SIMPROVIDER#CHARGE#")]
+
+
+@pytest.mark.parametrize("token", ["tok_visa", "tok_mastercard", "tok_refundOutage"])
+def test_succeeding_tokens_create_one_charge(provider, snapshot, token):
+    charge = provider.charge(token, 2598, "USD", "ord-1:charge")
+
+    assert charge.charge_id.startswith("ch_sim_")
+    entry = snapshot()["SIMPROVIDER#ord-1:charge"]
+    assert (entry["state"], entry["chargeId"], entry["attempts"]) == (
+        "SUCCEEDED",
+        charge.charge_id,
+        1,
+    )
+    [stored] = charge_items(snapshot)
+    assert (stored["chargeId"], stored["amountCents"], stored["currency"]) == (
+        charge.charge_id,
+        2598,
+        "USD",
+    )
+
+
+@pytest.mark.parametrize(
+    ("token", "decline_code"),
+    [
+        ("tok_chargeDeclined", "generic_decline"),
+        ("tok_chargeDeclinedInsufficientFunds", "insufficient_funds"),
+        ("tok_unknown", "invalid_token"),
+        ("tok_outage_0", "invalid_token"),
+        ("tok_outage_10", "invalid_token"),
+        ("", "invalid_token"),
+    ],
+)
+def test_declining_tokens_decline_and_replay_the_decline(provider, snapshot, token, decline_code):
+    for _ in range(2):
+        with pytest.raises(CardDeclined) as declined:
+            provider.charge(token, 2598, "USD", "ord-1:charge")
+        assert declined.value.decline_code == decline_code
+
+    entry = snapshot()["SIMPROVIDER#ord-1:charge"]
+    assert (entry["state"], entry["declineCode"], entry["attempts"]) == (
+        "DECLINED",
+        decline_code,
+        2,
+    )
+    assert charge_items(snapshot) == []
+
+
+@pytest.mark.parametrize("outages", [1, 3, 9])
+def test_outage_token_fails_n_attempts_across_fresh_instances_then_succeeds(
+    table, snapshot, outages
+):
+    for attempt in range(1, outages + 1):
+        with pytest.raises(ProviderUnavailable):
+            # A new instance per attempt, as a new Lambda invocation would have.
+            SimulatedProvider(table).charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
+        assert snapshot()["SIMPROVIDER#ord-2:charge"]["attempts"] == attempt
+        assert charge_items(snapshot) == []
+
+    charge = SimulatedProvider(table).charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
+
+    assert snapshot()["SIMPROVIDER#ord-2:charge"]["chargeId"] == charge.charge_id
+    assert len(charge_items(snapshot)) == 1
+
+
+def test_outage_counts_are_per_idempotency_key(provider):
+    with pytest.raises(ProviderUnavailable):
+        provider.charge("tok_outage_1", 500, "EUR", "ord-a:charge")
+    with pytest.raises(ProviderUnavailable):
+        provider.charge("tok_outage_1", 500, "EUR", "ord-b:charge")
+
+    assert provider.charge("tok_outage_1", 500, "EUR", "ord-a:charge").charge_id
+
+
+def test_replayed_key_returns_the_same_charge_never_a_second_one(table, snapshot):
+    first = SimulatedProvider(table).charge("tok_visa", 2598, "USD", "ord-1:charge")
+    again = SimulatedProvider(table).charge("tok_visa", 2598, "USD", "ord-1:charge")
+
+    assert again == first
+    assert len(charge_items(snapshot)) == 1
+
+
+def test_different_keys_make_different_charges(provider, snapshot):
+    first = provider.charge("tok_visa", 2598, "USD", "ord-1:charge")
+    second = provider.charge("tok_visa", 2598, "USD", "ord-2:charge")
+
+    assert first != second
+    assert len(charge_items(snapshot)) == 2
+
+
+def test_reusing_a_key_with_another_amount_is_refused(provider, snapshot):
+    provider.charge("tok_visa", 2598, "USD", "ord-1:charge")
+
+    with pytest.raises(InvalidProviderRequest):
+        provider.charge("tok_visa", 9999, "USD", "ord-1:charge")
+    assert len(charge_items(snapshot)) == 1
+
+
+def test_ledger_never_holds_the_token(provider, snapshot):
+    provider.charge("tok_mastercard", 2598, "USD", "ord-1:charge")
+    with pytest.raises(CardDeclined):
+        provider.charge("tok_chargeDeclined", 2598, "USD", "ord-2:charge")
+
+    stored = repr(snapshot())
+    assert "tok_" not in stored and "mastercard" not in stored
+
+
+def test_refund_succeeds_once_and_replays_the_same_refund(provider, snapshot):
+    charge = provider.charge("tok_visa", 2598, "USD", "ord-1:charge")
+
+    refund = provider.refund(charge.charge_id, 2598, "ord-1:refund")
+    again = provider.refund(charge.charge_id, 2598, "ord-1:refund")
+
+    assert refund.refund_id.startswith("re_sim_")
+    assert again == refund
+    [stored] = charge_items(snapshot)
+    assert (stored["refundId"], stored["refundedCents"]) == (refund.refund_id, 2598)
+
+
+def test_a_charge_cannot_be_refunded_twice_under_another_key(provider, snapshot):
+    charge = provider.charge("tok_visa", 2598, "USD", "ord-1:charge")
+    refund = provider.refund(charge.charge_id, 2598, "ord-1:refund")
+
+    with pytest.raises(InvalidProviderRequest):
+        provider.refund(charge.charge_id, 2598, "other:refund")
+    assert charge_items(snapshot)[0]["refundId"] == refund.refund_id
+    assert "state" not in snapshot()["SIMPROVIDER#other:refund"]
+
+
+def test_refund_above_the_charge_or_of_an_unknown_charge_is_refused(provider, snapshot):
+    charge = provider.charge("tok_visa", 2598, "USD", "ord-1:charge")
+
+    with pytest.raises(InvalidProviderRequest):
+        provider.refund(charge.charge_id, 2599, "ord-1:refund")
+    with pytest.raises(InvalidProviderRequest):
+        provider.refund("ch_sim_missing", 100, "ord-9:refund")
+    assert "refundId" not in charge_items(snapshot)[0]
+
+
+def test_refund_outage_token_refunds_always_fail_transiently(table, snapshot):
+    charge = SimulatedProvider(table).charge("tok_refundOutage", 2598, "USD", "ord-1:charge")
+
+    for _ in range(3):
+        with pytest.raises(ProviderUnavailable):
+            SimulatedProvider(table).refund(charge.charge_id, 2598, "ord-1:refund")
+
+    assert "refundId" not in charge_items(snapshot)[0]
+    assert snapshot()["SIMPROVIDER#ord-1:refund"]["attempts"] == 3
