@@ -6,6 +6,17 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# CloudFormation properties that create_table takes under the same name and shape.
+_CREATE_TABLE_PROPERTIES = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+)
+
 
 class _CfnLoader(yaml.SafeLoader):
     """Accepts CloudFormation short tags (!Ref, !Sub, ...) as {"Fn::X": value} mappings."""
@@ -28,29 +39,39 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 
 def load_template(path: str | Path) -> dict:
+    """A template by its path from the repository root, e.g. "services/orders/template.yaml"."""
     with open(ROOT / path) as handle:
         return yaml.load(handle, Loader=_CfnLoader)
 
 
-def create_tables(dynamodb_client, template_path: str | Path) -> dict[str, str]:
-    """Create every AWS::DynamoDB::Table of a template; returns {logical id: table name}."""
-    names = {}
-    for logical_id, resource in load_template(template_path)["Resources"].items():
-        if resource["Type"] != "AWS::DynamoDB::Table":
-            continue
-        props = resource["Properties"]
-        spec = {
-            "TableName": logical_id,
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
-        }
-        if props.get("GlobalSecondaryIndexes"):
-            spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        dynamodb_client.create_table(**spec)
-        names[logical_id] = logical_id
-    return names
+def create_table(dynamodb, template_path: str | Path, logical_id: str, table_name: str = ""):
+    """Creates the template's table `logical_id` through a (moto) boto3 DynamoDB resource, named
+    `table_name` (default: the logical id, as the template's TableName is usually a !Sub).
+
+    Keys, indexes, billing, streams and TTL come from the template, so a test cannot pass against
+    a table the stack would not deploy. SSE and point-in-time recovery are left out: nothing a
+    test does against moto can tell them apart. Returns the boto3 Table.
+    """
+    properties = load_template(template_path)["Resources"][logical_id]["Properties"]
+    name = table_name or logical_id
+    table = dynamodb.create_table(
+        TableName=name,
+        **{key: properties[key] for key in _CREATE_TABLE_PROPERTIES if key in properties},
+    )
+    if "TimeToLiveSpecification" in properties:
+        dynamodb.meta.client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"]
+        )
+    return table
 
 
-def table_items(dynamodb_resource, table_name: str) -> list[dict]:
-    return dynamodb_resource.Table(table_name).scan(ConsistentRead=True)["Items"]
+def table_items(table) -> list[dict]:
+    """Every item of a boto3 Table, all pages, read consistently: what a test compares before
+    and after a call to prove what it wrote (or that it wrote nothing)."""
+    items, kwargs = [], {"ConsistentRead": True}
+    while True:
+        page = table.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

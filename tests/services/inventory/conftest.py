@@ -2,93 +2,39 @@
 
 import importlib
 import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
 
+import boto3
 import pytest
-import yaml
+from moto import mock_aws
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SERVICE_DIR = REPO_ROOT / "services" / "inventory"
-EVENTS_DIR = REPO_ROOT / "events" / "inventory"
+from inventory_service.repository import InventoryRepository
+from tests.support.aws import set_aws_environment
+from tests.support.cfn import ROOT, create_table, load_template, table_items
+from tests.support.events import service_events
+
+TEMPLATE = "services/inventory/template.yaml"
 TABLE_NAME = "inventory-test"
-
-# Before any handler module is imported: they read these at import time.
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SECURITY_TOKEN": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "INVENTORY_TABLE_NAME": TABLE_NAME,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_SERVICE_NAME": "inventory",
-        "POWERTOOLS_METRICS_NAMESPACE": "Ecommerce",
-    }
-)
-
-import boto3  # noqa: E402
-from moto import mock_aws  # noqa: E402
-
-from inventory_service.repository import InventoryRepository  # noqa: E402
-
-
-class _CloudFormationLoader(yaml.SafeLoader):
-    """Accepts !Ref / !Sub / !GetAtt; the table definition does not depend on their values."""
-
-
-_CloudFormationLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
-def load_template() -> dict:
-    return yaml.load((SERVICE_DIR / "template.yaml").read_text(), Loader=_CloudFormationLoader)
-
-
-def create_table_from_template(dynamodb) -> object:
-    properties = load_template()["Resources"]["InventoryTable"]["Properties"]
-    return dynamodb.create_table(
-        TableName=TABLE_NAME,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=properties["AttributeDefinitions"],
-        KeySchema=properties["KeySchema"],
-        GlobalSecondaryIndexes=properties.get("GlobalSecondaryIndexes", []),
-    )
-
-
-def load_event(name: str) -> dict:
-    return json.loads((EVENTS_DIR / name).read_text())
 
 
 def sample_catalog() -> list[dict]:
-    return json.loads((SERVICE_DIR / "catalog.sample.json").read_text())["products"]
+    return json.loads((ROOT / "services/inventory/catalog.sample.json").read_text())["products"]
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "inventory-test-function"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = (
-        "arn:aws:lambda:us-east-1:123456789012:function:inventory-test-function"
-    )
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
-
-
-@pytest.fixture
-def lambda_context() -> LambdaContext:
-    return LambdaContext()
+@pytest.fixture(autouse=True)
+def environment(monkeypatch):
+    """Every test: the handler modules read these when first imported (by any test)."""
+    set_aws_environment(monkeypatch, "inventory", INVENTORY_TABLE_NAME=TABLE_NAME)
 
 
 @pytest.fixture(scope="session")
 def template() -> dict:
-    return load_template()
+    return load_template(TEMPLATE)
 
 
 @pytest.fixture
 def table():
     with mock_aws():
-        yield create_table_from_template(boto3.resource("dynamodb", region_name="us-east-1"))
+        yield create_table(boto3.resource("dynamodb"), TEMPLATE, "InventoryTable", TABLE_NAME)
 
 
 @pytest.fixture
@@ -115,13 +61,7 @@ def snapshot(table):
     """Whole-table contents, to prove that an error path wrote nothing."""
 
     def take() -> list[dict]:
-        items, kwargs = [], {"ConsistentRead": True}
-        while True:
-            page = table.scan(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return sorted(items, key=lambda item: item["pk"])
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(table_items(table), key=lambda item: item["pk"])
 
     return take
 
@@ -167,4 +107,4 @@ def emitted_metrics(capsys):
 @pytest.fixture
 def event():
     """Loads a sample event from events/inventory/ (the same files `sam local invoke` uses)."""
-    return load_event
+    return service_events("inventory")

@@ -7,17 +7,17 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.services.notifications.helpers import (
-    REGION,
-    SENDER_EMAIL,
-    LambdaContext,
-    create_table_from_template,
-)
+from tests.services.notifications.helpers import SENDER_EMAIL, TABLE_NAME, TEMPLATE
+from tests.support.aws import REGION, set_aws_environment
+from tests.support.cfn import create_table
 
 
-@pytest.fixture
-def lambda_context() -> LambdaContext:
-    return LambdaContext()
+@pytest.fixture(autouse=True)
+def environment(monkeypatch):
+    """Every test: the handler module reads these when first imported (by any test)."""
+    set_aws_environment(
+        monkeypatch, "notifications", NOTIFICATIONS_TABLE_NAME=TABLE_NAME, SENDER_EMAIL=SENDER_EMAIL
+    )
 
 
 @pytest.fixture
@@ -28,7 +28,8 @@ def aws():
 
 @pytest.fixture
 def table(aws):
-    return create_table_from_template(boto3.resource("dynamodb", region_name=REGION))
+    dynamodb = boto3.resource("dynamodb", region_name=REGION)
+    return create_table(dynamodb, TEMPLATE, "NotificationsTable", TABLE_NAME)
 
 
 @pytest.fixture

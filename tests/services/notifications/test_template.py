@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.services.notifications.helpers import event_bodies, load_event, load_template
+from tests.services.notifications.helpers import TEMPLATE, event_bodies, load_event
+from tests.support.cfn import load_template
 
 EVENT_FILES = [
     "send-notification.json",
@@ -12,7 +13,7 @@ EVENT_FILES = [
 
 @pytest.fixture(scope="module")
 def resources() -> dict:
-    return load_template()["Resources"]
+    return load_template(TEMPLATE)["Resources"]
 
 
 def _matches(pattern: dict, event: dict) -> bool:

@@ -7,7 +7,8 @@ import pytest
 from moto import mock_aws
 
 from orders_service.catalog import CatalogPricing
-from tests.support.cfn import create_tables
+from tests.support.aws import set_aws_environment
+from tests.support.cfn import create_table
 from tests.support.lambda_context import LambdaContext
 
 STATE_MACHINE_NAME = "checkout-test-checkout"
@@ -59,24 +60,24 @@ class FakeQuotePrices:
 
 @pytest.fixture
 def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "orders")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Ecommerce")
+    set_aws_environment(
+        monkeypatch,
+        "orders",
+        CHECKOUT_STATE_MACHINE_ARN=STATE_MACHINE_ARN,
+        QUOTE_PRICES_FUNCTION_ARN=QUOTE_FUNCTION_ARN,
+    )
     with mock_aws():
-        tables = create_tables(boto3.client("dynamodb"), "services/orders/template.yaml")
-        monkeypatch.setenv("ORDERS_TABLE_NAME", tables["OrdersTable"])
-        monkeypatch.setenv("CHECKOUT_STATE_MACHINE_ARN", STATE_MACHINE_ARN)
-        monkeypatch.setenv("QUOTE_PRICES_FUNCTION_ARN", QUOTE_FUNCTION_ARN)
+        table = create_table(
+            boto3.resource("dynamodb"), "services/orders/template.yaml", "OrdersTable"
+        )
+        monkeypatch.setenv("ORDERS_TABLE_NAME", table.name)
         sfn = boto3.client("stepfunctions")
         sfn.create_state_machine(
             name=STATE_MACHINE_NAME,
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
             roleArn="arn:aws:iam::123456789012:role/checkout",
         )
-        yield {"table": boto3.resource("dynamodb").Table(tables["OrdersTable"]), "sfn": sfn}
+        yield {"table": table, "sfn": sfn}
 
 
 @pytest.fixture
