@@ -1,0 +1,138 @@
+"""`python -m localrun serve | invoke | demo | bench`: the application on this machine.
+
+    python -m localrun serve                      # API, Lambda and AWS endpoints until Ctrl-C
+    python -m localrun invoke ReserveStockFunction --event events/inventory/reserve-stock.json
+
+Function logs go to stderr prefixed with the function's logical id; `invoke` prints the
+function's result on stdout and exits 1 when the function failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from localrun.lambdas import LambdaServiceError
+from localrun.stack import DEFAULT_TEMPLATE, LocalApp
+from localrun.template import Function, TemplateError
+
+
+def _print_log_line(function: Function, line: str) -> None:
+    print(f"{function.logical_id:<28}| {line}", file=sys.stderr, flush=True)
+
+
+def _parameters(pairs: list[str]) -> dict[str, str]:
+    parameters = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator:
+            raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {pair!r}")
+        parameters[key] = value
+    return parameters
+
+
+def _app(args: argparse.Namespace, **kwargs) -> LocalApp:
+    return LocalApp(
+        args.template,
+        stack_name=args.stack_name,
+        parameters=_parameters(args.parameter_overrides),
+        log_sink=_print_log_line if not args.quiet else (lambda function, line: None),
+        **kwargs,
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    app = _app(args, api_port=args.api_port, lambda_port=args.lambda_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with app.start(virtual_time=args.virtual_time):
+        print(f"API            {', '.join(g.url for g in app.gateways) or '(none)'}")
+        for gateway in app.gateways:
+            for route in gateway.api.routes:
+                function = app.model.function(route.function_arn)
+                print(f"  {route.method:<7}{route.resource:<28}-> {function.logical_id}")
+        print(f"Lambda         {app.lambdas.endpoint_url}  (AWS_ENDPOINT_URL_LAMBDA)")
+        print(f"AWS (moto)     {app.emulator.url}  (AWS_ENDPOINT_URL)")
+        for machine in app.model.state_machines:
+            print(f"State machine  {machine.arn}")
+        print("Ctrl-C to stop.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
+
+
+def invoke(args: argparse.Namespace) -> int:
+    event = sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
+    with _app(args).start(virtual_time=True) as app:
+        try:
+            result = app.lambdas.invoke(args.function, event)
+        except LambdaServiceError as error:
+            print(f"{error.code}: {error.message}", file=sys.stderr)
+            return 2
+    print(json.dumps(result.json(), indent=2))
+    if result.init_duration_ms is not None:
+        print(
+            f"init {result.init_duration_ms:.0f} ms, duration {result.duration_ms:.0f} ms",
+            file=sys.stderr,
+        )
+    return 1 if result.function_error else 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from localrun.demo import run  # the scenarios live with the demo, not the CLI
+
+    return run()
+
+
+def not_yet(args: argparse.Namespace) -> int:
+    print(f"`{args.command}` is not specified yet.", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m localrun",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE)
+    parser.add_argument("--stack-name", help="default: samconfig.toml's, like sam deploy")
+    parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--quiet", action="store_true", help="hide function logs")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="run the application until Ctrl-C")
+    serve_parser.add_argument("--api-port", type=int, default=3000)
+    serve_parser.add_argument("--lambda-port", type=int, default=3001)
+    serve_parser.add_argument(
+        "--virtual-time", action="store_true", help="skip Retry backoffs and Wait states"
+    )
+    serve_parser.set_defaults(run=serve)
+
+    invoke_parser = commands.add_parser("invoke", help="invoke one function once")
+    invoke_parser.add_argument("function", help="logical id, name or ARN")
+    invoke_parser.add_argument("--event", required=True, help="JSON file, or - for stdin")
+    invoke_parser.set_defaults(run=invoke)
+
+    commands.add_parser("demo", help="every checkout path, end to end").set_defaults(run=demo)
+    commands.add_parser("bench", help="not specified yet").set_defaults(run=not_yet)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The interpreter logs every Fail state as an ERROR; the execution history already says it.
+    logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+    try:
+        return args.run(args)
+    except TemplateError as error:
+        print(f"template: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

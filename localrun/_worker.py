@@ -1,0 +1,164 @@
+"""One Lambda execution environment: imports a handler once, then serves invocations.
+
+Run by `localrun.lambdas` as `python -I -u _worker.py CODE_DIR HANDLER SOCKET_FD SPAWNED_AT`,
+with the environment the template gives the function. Standard library only, and `-I` keeps
+this file's directory and the developer's PYTHON* variables off sys.path: the handler sees its
+CodeUri plus the interpreter's site-packages (boto3, Powertools: the runtime and the layer),
+nothing else.
+
+Protocol on the socket (multiprocessing.connection frames, JSON): the worker sends
+{"type": "ready", "initMs", "error"} once, then answers each {"requestId", "payload",
+"deadlineMs", "invokedArn", "clientContext"} with {"payload"} or {"error"}. stdout/stderr are
+the function's log stream (START/END/REPORT lines as in CloudWatch).
+"""
+
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from multiprocessing.connection import Connection
+
+
+class LambdaContext:
+    """The attributes and method of the Python runtime's context object that handlers use."""
+
+    def __init__(self, request: dict):
+        self.aws_request_id = request["requestId"]
+        self.invoked_function_arn = request["invokedArn"]
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
+        self.memory_limit_in_mb = os.environ["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]
+        self.log_group_name = os.environ["AWS_LAMBDA_LOG_GROUP_NAME"]
+        self.log_stream_name = os.environ["AWS_LAMBDA_LOG_STREAM_NAME"]
+        self.client_context = request.get("clientContext")
+        self.identity = None
+        self._deadline_ms = request["deadlineMs"]
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+
+def _error(error_type: str, exc: BaseException) -> dict:
+    return {
+        "errorType": error_type,
+        "errorMessage": str(exc),
+        # The function's frames only, like the runtime: not this bootstrap's.
+        "stackTrace": traceback.format_list(
+            [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
+        ),
+    }
+
+
+def _load_handler(handler: str):
+    """Import the handler the way the python3.12 runtime does, with its error types."""
+    module_name, _, attribute = handler.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        return None, {
+            "errorType": "Runtime.ImportModuleError",
+            "errorMessage": f"Unable to import module '{module_name}': {exc}",
+            "stackTrace": [],
+        }
+    except Exception as exc:
+        return None, _error(type(exc).__name__, exc)
+    function = getattr(module, attribute, None)
+    if not callable(function):
+        return None, {
+            "errorType": "Runtime.HandlerNotFound",
+            "errorMessage": f"Handler '{attribute}' missing on module '{module_name}'",
+            "stackTrace": [],
+        }
+    return function, None
+
+
+def _peak_memory_mb() -> int:
+    """This process's peak RSS. Not getrusage: ru_maxrss survives exec, so it would report
+    the (much larger) runner's peak inherited through fork."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    # The socket's EOF ends an idle worker; this ends one stuck in a handler when the runner died.
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _invoke(handler, request: dict, init_ms: float | None) -> dict:
+    started = time.perf_counter()
+    request_id = request["requestId"]
+    print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
+    try:
+        result = handler(json.loads(request["payload"]), LambdaContext(request))
+        reply = {"payload": json.dumps(result)}
+    except Exception as exc:
+        reply = {"error": _error(type(exc).__name__, exc)}
+        print(f"[ERROR] {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+    except SystemExit as exc:
+        reply = {"error": _error("Runtime.ExitError", exc), "discard": True}
+    duration_ms = (time.perf_counter() - started) * 1000
+    if "payload" in reply:
+        try:
+            json.loads(reply["payload"])
+        except ValueError as exc:  # NaN and friends: Lambda refuses to marshal them too
+            reply = {"error": _error("Runtime.MarshalError", exc)}
+    max_memory_mb = _peak_memory_mb()
+    print(f"END RequestId: {request_id}", flush=True)
+    print(
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+        f"Billed Duration: {max(1, round(duration_ms))} ms\t"
+        f"Memory Size: {os.environ['AWS_LAMBDA_FUNCTION_MEMORY_SIZE']} MB\t"
+        f"Max Memory Used: {max_memory_mb} MB"
+        + (f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else ""),
+        flush=True,
+    )
+    reply["durationMs"] = duration_ms
+    return reply
+
+
+def main() -> None:
+    code_dir, handler_name, fd = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    spawned_at = float(sys.argv[4])
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the runner, which stops us
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
+    sys.path.insert(0, code_dir)
+    connection = Connection(socket.socket(fileno=fd).detach())
+
+    handler, init_error = _load_handler(handler_name)
+    # Like Lambda's Init Duration: runtime start (the interpreter) plus the handler's import.
+    init_ms = (time.time() - spawned_at) * 1000
+    connection.send_bytes(
+        json.dumps({"type": "ready", "initMs": init_ms, "error": init_error}).encode()
+    )
+    if init_error:
+        return
+    first_invocation_init_ms: float | None = init_ms  # REPORT shows Init Duration once
+    while True:
+        try:
+            request = json.loads(connection.recv_bytes())
+        except EOFError:
+            # The runner is done with us. Skip interpreter finalisation (it tears down the
+            # whole boto3/pydantic module graph for ~0.3 s of CPU): Lambda freezes and kills
+            # environments without running atexit either.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        reply = _invoke(handler, request, first_invocation_init_ms)
+        first_invocation_init_ms = None
+        connection.send_bytes(json.dumps(reply).encode())
+        if reply.get("discard"):
+            return
+
+
+if __name__ == "__main__":
+    main()

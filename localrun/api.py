@@ -1,0 +1,285 @@
+"""The REST API (API Gateway v1, Lambda proxy integration) served on loopback.
+
+Routes come from the template's OpenAPI `DefinitionBody`; each request becomes the proxy event
+API Gateway sends and the function's proxy response becomes the HTTP response. The URL has the
+deployed shape with the stage as first segment: http://127.0.0.1:PORT/{stage}/orders/{orderId}.
+Errors mirror API Gateway: unknown resource or method -> 403 "Missing Authentication Token",
+function error or malformed response -> 502 "Internal server error".
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from localrun.lambdas import LambdaService, LambdaServiceError
+from localrun.template import ACCOUNT_ID, Api, ApiRoute
+
+LOG = logging.getLogger("localrun.api")
+_PARAMETER = re.compile(r"\{([^}]+)\}")
+
+
+@dataclass(frozen=True)
+class _CompiledRoute:
+    route: ApiRoute
+    pattern: re.Pattern[str]
+    specificity: tuple[int, int]  # literal segments first, greedy {proxy+} last
+
+
+def _compile(route: ApiRoute) -> _CompiledRoute:
+    regex, position, greedy = "", 0, 0
+    for match in _PARAMETER.finditer(route.resource):
+        regex += re.escape(route.resource[position : match.start()])
+        name = match.group(1)
+        if name.endswith("+"):
+            regex += f"(?P<{name[:-1]}>.+)"
+            greedy += 1
+        else:
+            regex += f"(?P<{name}>[^/]+)"
+        position = match.end()
+    regex += re.escape(route.resource[position:])
+    literals = sum(1 for s in route.resource.split("/") if s and "{" not in s)
+    return _CompiledRoute(route, re.compile(f"^{regex}$"), (-greedy, literals))
+
+
+class RouteTable:
+    def __init__(self, routes: list[ApiRoute]):
+        self._routes = sorted(
+            (_compile(r) for r in routes), key=lambda c: c.specificity, reverse=True
+        )
+
+    def match(self, method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
+        for compiled in self._routes:
+            found = compiled.pattern.match(path)
+            if found and compiled.route.method in (method, "ANY"):
+                # A greedy {proxy+} is named without its "+", as API Gateway does.
+                parameters = {k: unquote(v) for k, v in found.groupdict().items()}
+                return compiled.route, parameters
+        return None
+
+
+def proxy_event(
+    *,
+    api: Api,
+    route: ApiRoute,
+    method: str,
+    path: str,
+    query: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    path_parameters: dict[str, str],
+    source_ip: str,
+) -> dict:
+    """The REST API (v1) Lambda proxy event for one request."""
+    single_headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        single_headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    single_query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        single_query[name] = value
+        multi_query.setdefault(name, []).append(value)
+    try:
+        text_body, is_base64 = (body.decode("utf-8"), False) if body else (None, False)
+    except UnicodeDecodeError:
+        text_body, is_base64 = base64.b64encode(body).decode(), True
+    now = datetime.now(UTC)
+    request_id = str(uuid.uuid4())
+    host = single_headers.get("Host") or single_headers.get("host") or "localhost"
+    return {
+        "resource": route.resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": single_headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": single_query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": api.rest_api_id,
+            "domainName": host,
+            "domainPrefix": host.split(".")[0],
+            "extendedRequestId": request_id,
+            "httpMethod": method,
+            "identity": {
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "cognitoAuthenticationProvider": None,
+                "cognitoAuthenticationType": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "principalOrgId": None,
+                "sourceIp": source_ip,
+                "user": None,
+                "userAgent": single_headers.get("User-Agent"),
+                "userArn": None,
+            },
+            "path": f"/{api.stage_name}{path}",
+            "protocol": "HTTP/1.1",
+            "requestId": request_id,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, route.resource).hex[:6],
+            "resourcePath": route.resource,
+            "stage": api.stage_name,
+        },
+        "body": text_body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def _message(status: int, message: str, error_type: str | None = None) -> HttpResponse:
+    headers = [("Content-Type", "application/json")]
+    if error_type:
+        headers.append(("x-amzn-ErrorType", error_type))
+    return HttpResponse(status, headers, json.dumps({"message": message}).encode())
+
+
+def proxy_response(payload: bytes) -> HttpResponse:
+    """Map a proxy integration response; anything malformed is API Gateway's 502."""
+    try:
+        response = json.loads(payload)
+        status = int(response["statusCode"])
+        headers = [(k, str(v)) for k, v in (response.get("headers") or {}).items()]
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers.extend((name, str(v)) for v in values)
+        body = response.get("body") or ""
+        if not isinstance(body, str):
+            raise TypeError("body must be a string")
+        data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+    except (ValueError, KeyError, TypeError, AttributeError):
+        LOG.warning("malformed Lambda proxy response: %.500s", payload)
+        return _message(HTTPStatus.BAD_GATEWAY, "Internal server error")
+    return HttpResponse(status, headers, data)
+
+
+class ApiGateway:
+    """Serve one `AWS::Serverless::Api` through the local Lambda service."""
+
+    def __init__(self, api: Api, lambdas: LambdaService):
+        self.api = api
+        self.lambdas = lambdas
+        self.routes = RouteTable(api.routes)
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._server = ThreadingHTTPServer((host, port), _ApiHandler)
+        self._server.daemon_threads = True
+        self._server.gateway = self  # type: ignore[attr-defined]
+        threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits for one poll interval
+            daemon=True,
+            name=f"api-{self.api.logical_id}",
+        ).start()
+        return self.url
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("ApiGateway.start() first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/{self.api.stage_name}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+    ) -> HttpResponse:
+        parts = urlsplit(target)
+        prefix = f"/{self.api.stage_name}"
+        if not (parts.path == prefix or parts.path.startswith(prefix + "/")):
+            return _message(HTTPStatus.FORBIDDEN, "Forbidden", "ForbiddenException")
+        path = parts.path[len(prefix) :] or "/"
+        matched = self.routes.match(method, path)
+        if matched is None:
+            return _message(
+                HTTPStatus.FORBIDDEN,
+                "Missing Authentication Token",
+                "MissingAuthenticationTokenException",
+            )
+        route, parameters = matched
+        event = proxy_event(
+            api=self.api,
+            route=route,
+            method=method,
+            path=path,
+            query=parts.query,
+            headers=headers,
+            body=body,
+            path_parameters=parameters,
+            source_ip=source_ip,
+        )
+        started = time.perf_counter()
+        try:
+            result = self.lambdas.invoke(route.function_arn, event)
+        except LambdaServiceError as error:
+            LOG.warning("%s %s: Lambda service error %s", method, path, error)
+            return _message(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+        LOG.debug(
+            "%s %s -> %s in %.1f ms",
+            method,
+            path,
+            route.function_arn,
+            (time.perf_counter() - started) * 1000,
+        )
+        if result.function_error:
+            LOG.warning("%s %s: function error %s", method, path, result.payload[:500])
+            return _message(HTTPStatus.BAD_GATEWAY, "Internal server error")
+        return proxy_response(result.payload)
+
+
+class _ApiHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "localrun-apigateway"
+
+    def log_message(self, format: str, *args) -> None:
+        LOG.debug("api: " + format, *args)
+
+    def _handle(self) -> None:
+        gateway: ApiGateway = self.server.gateway  # type: ignore[attr-defined]
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = list(self.headers.items())
+        headers += [
+            ("X-Forwarded-For", self.client_address[0]),
+            ("X-Forwarded-Proto", "http"),
+            ("X-Forwarded-Port", str(self.server.server_address[1])),
+        ]
+        response = gateway.handle(self.command, self.path, headers, body, self.client_address[0])
+        self.send_response(response.status)
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for name, value in response.headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle

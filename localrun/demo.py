@@ -1,0 +1,147 @@
+"""`make demo`: the whole checkout, locally, through every kind of path.
+
+Brings the application up on moto, seeds the sample catalog, places one order per scenario
+through the HTTP API (all at once, as concurrent customers would), lets the real state machine
+run them in real time (retry backoffs are really waited), then shows each order's route and
+outcome and what it left behind: stock, payments, emails. Exits 1 if any order ends otherwise
+than its scenario expects.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from localrun.shop import Shop, Step
+from localrun.stack import LocalApp
+
+COMPENSATIONS = {"RefundPayment", "ReleaseStock", "MarkOrderFailed", "PublishOrderFailed"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    title: str
+    token: str
+    items: tuple[tuple[str, int], ...]
+    expected_status: str
+    expected_reason: str | None = None
+
+
+SCENARIOS = (
+    Scenario(
+        "happy path", "tok_visa", (("SKU-TSHIRT-BLK-M", 2), ("SKU-MUG-WHT-12OZ", 1)), "CONFIRMED"
+    ),
+    Scenario(
+        "declined card",
+        "tok_chargeDeclined",
+        (("SKU-HOODIE-GRY-L", 1),),
+        "FAILED",
+        "PaymentDeclined",
+    ),
+    Scenario("out of stock", "tok_visa", (("SKU-POSTER-LTD-A2", 2),), "FAILED", "OutOfStock"),
+    Scenario(
+        "provider outage, recovers after 2 retries",
+        "tok_outage_2",
+        (("SKU-CAP-NVY-OS", 1),),
+        "CONFIRMED",
+    ),
+    Scenario(
+        "provider outage outlasting the retries: compensated",
+        "tok_outage_9",
+        (("SKU-CAP-NVY-OS", 1),),
+        "FAILED",
+        "PaymentProviderUnavailable",
+    ),
+)
+
+
+def describe(step: Step) -> str:
+    text = step.name
+    if step.attempts > 1:
+        counts = {error: step.errors.count(error) for error in step.errors}
+        failed = ", ".join(f"{error} x{n}" for error, n in counts.items())
+        text += f" ({step.attempts} attempts: {failed} failed)"
+    elif step.errors:
+        text += f" ({step.errors[0]})"
+    if step.name in COMPENSATIONS:
+        text = "↩ " + text
+    return text
+
+
+def run(out=print) -> int:
+    started = time.monotonic()
+    out("Starting the application on moto from template.yaml and checkout.asl.json ...")
+    with LocalApp().start(virtual_time=False) as app:
+        out(
+            f"  up in {time.monotonic() - started:.1f} s: {len(app.model.functions)} functions, "
+            f"{len(app.model.tables)} tables, API at {app.api_url}"
+        )
+        shop = Shop(app)
+        products = shop.seed_catalog()
+        stock_before = {p["sku"]: shop.available(p["sku"]) for p in products}
+        out(f"  catalog seeded: {len(products)} products\n")
+
+        placed = []
+        for index, scenario in enumerate(SCENARIOS, 1):
+            items = [{"sku": sku, "quantity": qty} for sku, qty in scenario.items]
+            response = shop.place_order(
+                items,
+                scenario.token,
+                customer_id=f"demo-{index}",
+                email=f"customer{index}@example.com",
+            )
+            if response.status != 202:
+                out(f"  {scenario.title}: HTTP {response.status} {response.body}")
+                return 1
+            placed.append((scenario, response.body))
+            out(
+                f"Placed order {index} ({scenario.title}): HTTP 202, "
+                f"{response.body['amountCents'] / 100:.2f} {response.body['currency']}, "
+                f"order {response.body['orderId']}"
+            )
+
+        out("\nWaiting for the checkouts (retry backoffs run in real time) ...\n")
+        failures = 0
+        for index, (scenario, body) in enumerate(placed, 1):
+            execution = app.wait_for_execution(body["orderId"], timeout=120)
+            order = shop.order(body["orderId"])
+            payment = shop.payment(body["orderId"])
+            as_expected = (order["status"], order.get("reason")) == (
+                scenario.expected_status,
+                scenario.expected_reason,
+            )
+            failures += not as_expected
+            seconds = (execution["stopDate"] - execution["startDate"]).total_seconds()
+            out(f"Order {index}: {scenario.title}")
+            out(f"  route:   {' -> '.join(describe(s) for s in shop.route(body['orderId']))}")
+            outcome = order["status"] + (f" ({order['reason']})" if order.get("reason") else "")
+            expected = scenario.expected_status + (
+                f" ({scenario.expected_reason})" if scenario.expected_reason else ""
+            )
+            verdict = "" if as_expected else f"   <-- expected {expected}"
+            out(
+                f"  outcome: {outcome}, execution {execution['status']} in {seconds:.1f} s{verdict}"
+            )
+            out(f"  payment: {payment['status'] if payment else 'none taken'}\n")
+
+        emails = wait_for_emails(shop, expected=len(placed))
+        out("Stock (available) before -> after:")
+        for sku, before in stock_before.items():
+            out(f"  {sku:<22} {before:>4} -> {shop.available(sku):>4}")
+        out(f"\nEmails sent through SES: {len(emails)}")
+        for email in emails:
+            out(f"  to {email['destinations']['ToAddresses'][0]}: {email['subject']}")
+        alerts = shop.alerts()
+        out(f"\nOperator alerts: {len(alerts)}")
+
+    outcome = "every order ended as expected" if not failures else f"{failures} unexpected"
+    out(f"\nDone in {time.monotonic() - started:.1f} s: {outcome}.")
+    return 1 if failures else 0
+
+
+def wait_for_emails(shop: Shop, expected: int, timeout: float = 30.0) -> list[dict]:
+    """Notifications follow the outcome events through EventBridge and SQS, asynchronously."""
+    deadline = time.monotonic() + timeout
+    while len(emails := shop.app.sent_emails()) < expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return emails

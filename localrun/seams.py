@@ -1,0 +1,198 @@
+"""Patches to moto's private seams: Lambda dispatch, virtual time, parse cache, event shape.
+
+moto 5.2.5 runs ASL for real (a port of LocalStack's interpreter) but cannot run a Lambda
+without Docker, always sleeps for real, and re-parses the definition on every execution; its
+EventBridge also drops `account` from events it delivers to SQS. A few private attributes fix
+that; they are pinned by requirements-dev.txt (moto==5.2.5) and watched by
+tests/localrun/test_moto_seams.py, which names the attribute that moved.
+
+- `lambda_eval_utils.boto_client_for`: `arn:aws:states:::lambda:invoke` (and plain Lambda ARN)
+  tasks get a Lambda client pointed at the local Lambda service; other services unchanged.
+- `retrier_decl.time` (its `time.sleep(interval)`) and `WaitFunction._wait_interval`: with
+  virtual time, Retry backoffs and Wait states are recorded in `sleeps` and skipped, so a test of
+  a 3-retry backoff or a 30 s Wait takes milliseconds and can assert the intervals.
+- `ExecutionWorker._get_evaluation_entrypoint`: the parsed program is reused per definition
+  (parsing costs ~15-18 ms per execution). The components keep per-execution state in the
+  Environment, not on themselves; their lazily created heap keys are created once up front so
+  concurrent executions never race on them.
+- `EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE` (moto.events.utils): the envelope of an
+  event delivered to a target without an InputTransformer. moto's lacks "account", which
+  EventBridge always sends and consumers may validate.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import types
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+MOTO_VERSION = "5.2.5"
+
+_PARSER = "moto.stepfunctions.parser"
+LAMBDA_EVAL_UTILS = f"{_PARSER}.asl.component.state.exec.state_task.lambda_eval_utils"
+RETRIER_DECL = f"{_PARSER}.asl.component.common.retry.retrier_decl"
+WAIT_FUNCTION = f"{_PARSER}.asl.component.state.wait.wait_function.wait_function"
+EXECUTION_WORKER = f"{_PARSER}.backend.execution_worker"
+EVENTS_UTILS = "moto.events.utils"
+_EVENT_ENVELOPE_WITH_ACCOUNT = (
+    '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+    '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
+    '"detail": <detail>}'
+)
+
+
+@dataclass(frozen=True)
+class VirtualSleep:
+    kind: str  # "retry" (a Retry interval) or "wait" (a Wait state)
+    seconds: float
+
+
+class _VirtualTime(types.SimpleNamespace):
+    """Stands in for the `time` module inside retrier_decl: sleep() records instead of waiting."""
+
+    def __init__(self, record):
+        super().__init__()
+        self._record = record
+
+    def sleep(self, seconds: float) -> None:
+        self._record(VirtualSleep("retry", float(seconds)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def _import(module: str):
+    return __import__(module, fromlist=["_"])
+
+
+def _warm_heap_keys(component: Any, seen: set[int]) -> None:
+    """Create every EvalComponent's lazy heap key now, before executions share the program."""
+    from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+
+    if id(component) in seen:
+        return
+    seen.add(id(component))
+    if isinstance(component, EvalComponent):
+        _ = component.heap_key
+    children: list[Any] = []
+    if isinstance(component, dict):
+        children = list(component.values())
+    elif isinstance(component, list | tuple | set):
+        children = list(component)
+    elif hasattr(component, "__dict__") and type(component).__module__.startswith(_PARSER):
+        children = list(vars(component).values())
+    for child in children:
+        _warm_heap_keys(child, seen)
+
+
+class MotoSeams:
+    """Install/uninstall the patches; one instance active per process (moto is global)."""
+
+    _active: MotoSeams | None = None
+    _active_lock = threading.Lock()
+
+    def __init__(self, lambda_endpoint_url: str, *, virtual_time: bool):
+        self.lambda_endpoint_url = lambda_endpoint_url
+        self.virtual_time = virtual_time
+        self.sleeps: list[VirtualSleep] = []
+        self._sleeps_lock = threading.Lock()
+        self._originals: list[tuple[Any, str, Any]] = []
+        self._programs: dict[str, Any] = {}
+        self._programs_lock = threading.Lock()
+        self._lambda_client = boto3.client(
+            "lambda",
+            endpoint_url=lambda_endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            # As moto's own client: no SDK retries, so the ASL Retry sees every failure.
+            config=Config(
+                parameter_validation=False,
+                read_timeout=900,
+                connect_timeout=10,
+                retries={"max_attempts": 0, "total_max_attempts": 1},
+            ),
+        )
+
+    # -- install ------------------------------------------------------------
+
+    def install(self) -> None:
+        with MotoSeams._active_lock:
+            if MotoSeams._active is not None:
+                raise RuntimeError("another local app already patched moto in this process")
+            MotoSeams._active = self
+        lambda_eval_utils = _import(LAMBDA_EVAL_UTILS)
+        original_client_for = lambda_eval_utils.boto_client_for
+
+        def boto_client_for(region: str, service: str, state_credentials: Any = None):
+            if service == "lambda":
+                return self._lambda_client
+            return original_client_for(
+                region=region, service=service, state_credentials=state_credentials
+            )
+
+        self._patch(lambda_eval_utils, "boto_client_for", boto_client_for)
+
+        worker_class = _import(EXECUTION_WORKER).ExecutionWorker
+
+        def cached_entrypoint(worker) -> Any:
+            return self._program(worker._evaluation_details.state_machine_details.definition)
+
+        self._patch(worker_class, "_get_evaluation_entrypoint", cached_entrypoint)
+
+        self._patch(
+            _import(EVENTS_UTILS).EventTemplateParser,
+            "DEFAULT_EVENT_INPUT_TEMPLATE",
+            _EVENT_ENVELOPE_WITH_ACCOUNT,
+        )
+
+        if self.virtual_time:
+            self._patch(_import(RETRIER_DECL), "time", _VirtualTime(self._record))
+
+            def wait_interval(function, env, wait_seconds) -> None:
+                self._record(VirtualSleep("wait", float(wait_seconds)))
+
+            self._patch(_import(WAIT_FUNCTION).WaitFunction, "_wait_interval", wait_interval)
+
+    def uninstall(self) -> None:
+        for owner, name, original in reversed(self._originals):
+            setattr(owner, name, original)
+        self._originals.clear()
+        with MotoSeams._active_lock:
+            if MotoSeams._active is self:
+                MotoSeams._active = None
+
+    @classmethod
+    def unpatched(cls, owner: Any, name: str) -> Any:
+        """`owner.name` as moto defines it, even while a running app has patched it."""
+        with cls._active_lock:
+            active = cls._active
+        for patched_owner, patched_name, original in active._originals if active else []:
+            if patched_owner is owner and patched_name == name:
+                return original
+        return owner.__dict__[name]
+
+    def _patch(self, owner: Any, name: str, replacement: Any) -> None:
+        self._originals.append((owner, name, owner.__dict__[name]))
+        setattr(owner, name, replacement)
+
+    # -- behaviour ----------------------------------------------------------
+
+    def _record(self, sleep: VirtualSleep) -> None:
+        with self._sleeps_lock:
+            self.sleeps.append(sleep)
+
+    def _program(self, definition: str) -> Any:
+        with self._programs_lock:
+            program = self._programs.get(definition)
+            if program is None:
+                parser = _import(f"{_PARSER}.asl.parse.asl_parser").AmazonStateLanguageParser
+                program = parser.parse(definition)[0]
+                _warm_heap_keys(program, set())
+                self._programs[definition] = program
+            return program

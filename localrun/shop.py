@@ -1,0 +1,193 @@
+"""The customer's and the operator's view of a running `LocalApp`: what the demo, the
+end-to-end tests and the benchmark do and read.
+
+Customers go through the HTTP API only. Operators read what AWS would show them: execution
+histories, the payments table, the alerts queue, the mail SES sent, the events on the bus.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from localrun.emulator import FAKE_CREDENTIALS
+from localrun.stack import REPO_ROOT, LocalApp
+from localrun.template import REGION
+
+INVENTORY_SRC = REPO_ROOT / "services" / "inventory" / "src"
+SAMPLE_CATALOG = REPO_ROOT / "services" / "inventory" / "catalog.sample.json"
+EVENT_SOURCE = "ecommerce.checkout"
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class Step:
+    """One state the execution entered, with how many times its task ran."""
+
+    name: str
+    attempts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def retries(self) -> int:
+        return max(self.attempts - 1, 0)
+
+
+class Shop:
+    def __init__(self, app: LocalApp):
+        self.app = app
+        self._tap_url: str | None = None
+        self._tapped: list[dict] = []
+
+    # -- set-up ---------------------------------------------------------------
+
+    def seed_catalog(self, catalog: Path = SAMPLE_CATALOG) -> list[dict]:
+        """Loads products through the inventory service's repository: it owns the item shape."""
+        if str(INVENTORY_SRC) not in sys.path:
+            sys.path.insert(0, str(INVENTORY_SRC))
+        from inventory_service.repository import InventoryRepository
+
+        repository = InventoryRepository(self._table("InventoryTable"))
+        products = json.loads(catalog.read_text())["products"]
+        for product in products:
+            repository.put_product(
+                sku=product["sku"],
+                name=product["name"],
+                price_cents=product["priceCents"],
+                stock=product["stock"],
+            )
+        return products
+
+    def tap_events(self) -> None:
+        """An extra rule that copies every checkout event into a queue we can read, the way an
+        integration test listens to a real bus (see `events_for`)."""
+        sqs, events = self.app.client("sqs"), self.app.client("events")
+        queue_url = sqs.create_queue(QueueName="localrun-event-tap")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        [bus] = self.app.model.event_buses
+        events.put_rule(
+            Name="localrun-event-tap",
+            EventBusName=bus.name,
+            EventPattern=json.dumps({"source": [EVENT_SOURCE]}),
+        )
+        events.put_targets(
+            Rule="localrun-event-tap",
+            EventBusName=bus.name,
+            Targets=[{"Id": "tap", "Arn": queue_arn}],
+        )
+        self._tap_url = queue_url
+
+    # -- the customer's side: HTTP ------------------------------------------------
+
+    def request(self, method: str, path: str, body: Any = None, headers=None) -> Response:
+        data = body if isinstance(body, bytes | None) else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.app.api_url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as reply:
+                status, raw, reply_headers = reply.status, reply.read(), dict(reply.headers)
+        except urllib.error.HTTPError as error:
+            status, raw, reply_headers = error.code, error.read(), dict(error.headers)
+        return Response(status, json.loads(raw) if raw else None, reply_headers)
+
+    def place_order(
+        self,
+        items: list[dict],
+        payment_token: str = "tok_visa",
+        customer_id: str = "cust-demo",
+        email: str = "ada@example.com",
+        idempotency_key: str | None = None,
+    ) -> Response:
+        body = {
+            "customerId": customer_id,
+            "email": email,
+            "paymentToken": payment_token,
+            "items": items,
+        }
+        key = idempotency_key or str(uuid.uuid4())
+        return self.request("POST", "/orders", body, {"Idempotency-Key": key})
+
+    def order(self, order_id: str) -> dict:
+        return self.request("GET", f"/orders/{order_id}").body
+
+    def available(self, sku: str) -> int:
+        return self.request("GET", f"/products/{sku}").body["available"]
+
+    # -- the operator's side ---------------------------------------------------
+
+    def route(self, order_id: str) -> list[Step]:
+        """The states the order's execution entered, in order, with attempts and errors."""
+        steps: list[Step] = []
+        for event in self.app.history(order_id):
+            if event["type"].endswith("StateEntered"):
+                steps.append(Step(event["stateEnteredEventDetails"]["name"]))
+            elif event["type"] == "TaskScheduled":
+                steps[-1].attempts += 1
+            elif event["type"] == "TaskFailed":
+                steps[-1].errors.append(event["taskFailedEventDetails"].get("error", "?"))
+        return steps
+
+    def payment(self, order_id: str) -> dict | None:
+        item = self._table("PaymentsTable").get_item(
+            Key={"pk": f"PAYMENT#{order_id}"}, ConsistentRead=True
+        )
+        return item.get("Item")
+
+    def alerts(self) -> list[dict]:
+        """Messages on the checkout alerts queue (read without deleting them)."""
+        [queue] = [q for q in self.app.model.queues if q.logical_id == "CheckoutAlertsQueue"]
+        return self._peek(queue.url)
+
+    def events_for(self, order_id: str) -> list[dict]:
+        """Checkout events published for an order so far (needs `tap_events()` first)."""
+        sqs = self.app.client("sqs")
+        while messages := sqs.receive_message(
+            QueueUrl=self._tap_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+        ).get("Messages", []):
+            for message in messages:
+                self._tapped.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self._tap_url, ReceiptHandle=message["ReceiptHandle"])
+        return [e for e in self._tapped if e["detail"].get("orderId") == order_id]
+
+    def emails_to(self, address: str) -> list[dict]:
+        return [
+            m
+            for m in self.app.sent_emails()
+            if address in m.get("destinations", {}).get("ToAddresses", [])
+        ]
+
+    # -- helpers --------------------------------------------------------------
+
+    def _table(self, logical_id: str):
+        [table] = [t for t in self.app.model.tables if t.logical_id == logical_id]
+        dynamodb = boto3.resource(
+            "dynamodb", endpoint_url=self.app.emulator.url, region_name=REGION, **FAKE_CREDENTIALS
+        )
+        return dynamodb.Table(table.name)
+
+    def _peek(self, queue_url: str) -> list[dict]:
+        sqs = self.app.client("sqs")
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
+        ).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]

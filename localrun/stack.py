@@ -1,0 +1,242 @@
+"""`LocalApp`: the whole application up on loopback -- moto, functions, event sources, API.
+
+    with LocalApp().start(virtual_time=True) as app:
+        ...  # POST {app.api_url}/orders, or app.client("stepfunctions").start_execution(...)
+        execution = app.wait_for_execution(order_id)  # the execution is named after the order
+        app.history(order_id), app.sleeps, app.sent_emails(), app.lambdas.inject(...)
+
+Start order: moto and the resources, the Lambda service, the moto seams, the SQS
+pollers, the API; `stop()` undoes them in reverse, also after a failed start, so no worker
+process, thread or moto patch outlives the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from localrun.api import ApiGateway
+from localrun.emulator import FAKE_CREDENTIALS, Emulator
+from localrun.lambdas import LambdaService, LogSink, log_to_logging
+from localrun.pollers import SqsPoller
+from localrun.seams import MotoSeams, VirtualSleep
+from localrun.template import (
+    ACCOUNT_ID,
+    DEFAULT_STACK_NAME,
+    REGION,
+    AppModel,
+    load_app,
+)
+
+LOG = logging.getLogger("localrun")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+
+
+def stack_name_from_samconfig(template: Path, config_env: str = "default") -> str:
+    """The stack name `sam deploy` would use (samconfig.toml beside the template)."""
+    samconfig = template.parent / "samconfig.toml"
+    if samconfig.is_file():
+        config = tomllib.loads(samconfig.read_text(encoding="utf-8")).get(config_env, {})
+        for command in ("global", "deploy"):
+            name = config.get(command, {}).get("parameters", {}).get("stack_name")
+            if name:
+                return name
+    return DEFAULT_STACK_NAME
+
+
+class LocalApp:
+    """The application of `template` running locally. Not thread-safe to start/stop."""
+
+    def __init__(
+        self,
+        template: Path | str = DEFAULT_TEMPLATE,
+        *,
+        stack_name: str | None = None,
+        parameters: dict[str, str] | None = None,
+        extra_ssm: dict[str, str] | None = None,
+        max_environments: int = 10,
+        log_sink: LogSink = log_to_logging,
+        api_port: int = 0,
+        lambda_port: int = 0,
+    ):
+        """`api_port`/`lambda_port` 0 pick free ports (tests); `serve` can fix them."""
+        self.template = Path(template).resolve()
+        self.model: AppModel = load_app(
+            self.template,
+            stack_name=stack_name or stack_name_from_samconfig(self.template),
+            parameters=parameters,
+            extra_ssm=extra_ssm,
+        )
+        self._max_environments = max_environments
+        self._log_sink = log_sink
+        self._api_port, self._lambda_port = api_port, lambda_port
+        self._exit = contextlib.ExitStack()
+        self.emulator: Emulator | None = None
+        self.lambdas: LambdaService | None = None
+        self.seams: MotoSeams | None = None
+        self.pollers: list[SqsPoller] = []
+        self.gateways: list[ApiGateway] = []
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def start(self, virtual_time: bool = False) -> LocalApp:
+        """Bring everything up. `virtual_time` skips Retry backoffs and Wait states (recorded)."""
+        if self.emulator is not None:
+            raise RuntimeError("already started")
+        for stack, where, kind in self.model.ignored:
+            if kind.startswith("event:"):
+                LOG.warning(
+                    "%s/%s: %s events are not emulated; it will not fire", stack, where, kind[6:]
+                )
+        try:
+            self.emulator = Emulator(self.model)
+            self._exit.callback(self.emulator.stop)
+            self.emulator.start()
+            self.emulator.create_resources()
+
+            self.lambdas = LambdaService(
+                self.model.functions,
+                aws_endpoint_url=self.emulator.url,
+                max_environments=self._max_environments,
+                log_sink=self._log_sink,
+            )
+            self._exit.callback(self.lambdas.stop)
+            self.lambdas.start(port=self._lambda_port)
+
+            self.seams = MotoSeams(self.lambdas.endpoint_url, virtual_time=virtual_time)
+            self._exit.callback(self.seams.uninstall)
+            self.seams.install()
+
+            for function in self.model.functions:
+                for source in function.sqs_event_sources:
+                    queue = self.model.queue_by_arn(source.queue_arn)
+                    poller = SqsPoller(
+                        function,
+                        source,
+                        self.emulator.queue_url(queue.name),
+                        lambda: self.emulator.client("sqs"),
+                        self.lambdas,
+                    )
+                    self._exit.callback(poller.stop)
+                    poller.start()
+                    self.pollers.append(poller)
+
+            for api in self.model.apis:
+                gateway = ApiGateway(api, self.lambdas)
+                self._exit.callback(gateway.stop)
+                gateway.start(port=self._api_port)
+                self.gateways.append(gateway)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        try:
+            self._exit.close()
+        finally:
+            self.emulator, self.lambdas, self.seams = None, None, None
+            self.pollers, self.gateways = [], []
+
+    def __enter__(self) -> LocalApp:
+        if self.emulator is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    # -- what tests and the CLI use -----------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        """Base URL of the (single) REST API stage, e.g. http://127.0.0.1:PORT/dev."""
+        if len(self.gateways) != 1:
+            raise RuntimeError(f"{len(self.gateways)} APIs; use .gateways")
+        return self.gateways[0].url
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.model.state_machine().arn
+
+    @property
+    def sleeps(self) -> list[VirtualSleep]:
+        """Retry and Wait intervals skipped under virtual time, in order."""
+        return list(self._running(self.seams).sleeps)
+
+    def client(self, service: str, **kwargs):
+        """A boto3 client for the local app; "lambda" reaches the local Lambda service."""
+        if service == "lambda":
+            return boto3.client(
+                "lambda",
+                endpoint_url=self._running(self.lambdas).endpoint_url,
+                region_name=REGION,
+                **FAKE_CREDENTIALS,
+                config=Config(retries={"max_attempts": 0}, read_timeout=900),
+                **kwargs,
+            )
+        return self._running(self.emulator).client(service, **kwargs)
+
+    def execution_arn(self, name: str, state_machine: str | None = None) -> str:
+        machine = self.model.state_machine(state_machine)
+        return f"arn:aws:states:{REGION}:{ACCOUNT_ID}:execution:{machine.name}:{name}"
+
+    def wait_for_execution(
+        self, name: str, *, timeout: float = 30.0, state_machine: str | None = None
+    ) -> dict[str, Any]:
+        """Wait until execution `name` (the orders API names it after the order) has ended.
+
+        Returns DescribeExecution's answer with `input`/`output` parsed. Waits for the
+        execution to exist first, since the API starts it after answering.
+        """
+        sfn = self.client("stepfunctions")
+        arn = self.execution_arn(name, state_machine)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                execution = sfn.describe_execution(executionArn=arn)
+            except sfn.exceptions.ExecutionDoesNotExist:
+                execution = {"status": "NOT_STARTED"}
+            if execution["status"] not in ("RUNNING", "NOT_STARTED"):
+                for key in ("input", "output"):
+                    if key in execution:
+                        execution[key] = json.loads(execution[key])
+                return execution
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"execution {name} still {execution['status']} after {timeout:.0f} s"
+                )
+            time.sleep(0.02)
+
+    def history(self, name: str, state_machine: str | None = None) -> list[dict[str, Any]]:
+        """The execution's full history (AWS-shaped events, oldest first)."""
+        sfn = self.client("stepfunctions")
+        arn = self.execution_arn(name, state_machine)
+        events, token = [], None
+        while True:
+            page = sfn.get_execution_history(
+                executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {})
+            )
+            events.extend(page["events"])
+            token = page.get("nextToken")
+            if not token:
+                return events
+
+    def sent_emails(self) -> list[dict[str, Any]]:
+        """What the functions sent through SES (moto keeps it; nothing leaves the machine)."""
+        return list(self._running(self.emulator).data().get("ses", {}).get("Message", []))
+
+    @staticmethod
+    def _running(component):
+        if component is None:
+            raise RuntimeError("LocalApp.start() first")
+        return component

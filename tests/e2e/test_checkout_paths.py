@@ -1,0 +1,275 @@
+"""Every path of statemachine/checkout.asl.json, end to end through the HTTP API.
+
+Each test places a real order, lets the real state machine run the real handlers, and checks
+what a customer and an operator would see: the order's status, the states entered (retries,
+compensations in reverse order), stock, the payment record, emails, events and alerts.
+"""
+
+import pytest
+
+from localrun.lambdas import FunctionErrorFault, ServiceErrorFault, TimeoutFault
+from tests.e2e.conftest import eventually
+
+SHIRT, MUG, POSTER = "SKU-TSHIRT-BLK-M", "SKU-MUG-WHT-12OZ", "SKU-POSTER-LTD-A2"
+HAPPY_PATH = [
+    "PublishOrderPlaced",
+    "ReserveStock",
+    "TakePayment",
+    "CommitStock",
+    "ConfirmOrder",
+    "PublishOrderConfirmed",
+    "CheckoutSucceeded",
+]
+FAILED_AFTER_PAYMENT = [
+    "RefundPayment",
+    "ReleaseStock",
+    "MarkOrderFailed",
+    "PublishOrderFailed",
+    "CompensationsComplete",
+    "CheckoutFailed",
+]
+
+
+def checkout(app, shop, token="tok_visa", items=None, email="ada@example.com"):
+    """Place an order and wait for its execution to end; returns (order, execution, route)."""
+    placed = shop.place_order(items or [{"sku": SHIRT, "quantity": 1}], token, email=email)
+    assert placed.status == 202, placed.body
+    order_id = placed.body["orderId"]
+    execution = app.wait_for_execution(order_id)
+    return shop.order(order_id), execution, shop.route(order_id)
+
+
+def names(route):
+    return [step.name for step in route]
+
+
+def step(route, name):
+    [found] = [s for s in route if s.name == name]
+    return found
+
+
+def test_happy_path_confirms_pays_commits_emails_and_publishes(app, shop):
+    before = shop.available(SHIRT), shop.available(MUG)
+    items = [{"sku": SHIRT, "quantity": 2}, {"sku": MUG, "quantity": 1}]
+
+    order, execution, route = checkout(app, shop, items=items, email="happy@example.com")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert names(route) == HAPPY_PATH
+    assert all(s.retries == 0 for s in route)
+    assert order["status"] == "CONFIRMED"
+    assert order["amountCents"] == 2 * 1299 + 1450
+    assert (shop.available(SHIRT), shop.available(MUG)) == (before[0] - 2, before[1] - 1)
+    payment = shop.payment(order["orderId"])
+    assert payment["status"] == "CAPTURED" and payment["amountCents"] == order["amountCents"]
+    assert "paymentToken" not in payment
+    [email] = eventually(lambda: shop.emails_to("happy@example.com"))
+    assert order["orderId"] in email["subject"] + email["body"]
+    published = eventually(
+        lambda: len(shop.events_for(order["orderId"])) == 2 and shop.events_for(order["orderId"])
+    )
+    assert [e["detail-type"] for e in published] == ["OrderPlaced", "OrderConfirmed"]
+
+
+def test_out_of_stock_fails_before_payment_and_holds_nothing(app, shop):
+    before = shop.available(POSTER)
+    items = [{"sku": POSTER, "quantity": before + 1}]
+
+    order, execution, route = checkout(app, shop, items=items, email="nostock@example.com")
+
+    assert execution["status"] == "FAILED" and execution["error"] == "CheckoutFailed"
+    assert names(route) == [
+        "PublishOrderPlaced",
+        "ReserveStock",
+        "ReleaseStock",
+        "MarkOrderFailed",
+        "PublishOrderFailed",
+        "CompensationsComplete",
+        "CheckoutFailed",
+    ]
+    assert step(route, "ReserveStock").errors == ["OutOfStock"]  # a business error: no retry
+    assert order["status"] == "FAILED" and order["reason"] == "OutOfStock"
+    assert shop.available(POSTER) == before
+    assert shop.payment(order["orderId"]) is None
+    [email] = eventually(lambda: shop.emails_to("nostock@example.com"))
+    assert "out of stock" in email["body"]
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("tok_chargeDeclined", "PaymentDeclined"),
+        ("tok_chargeDeclinedInsufficientFunds", "InsufficientFunds"),
+    ],
+)
+def test_a_declined_card_releases_the_stock_and_takes_no_money(app, shop, token, reason):
+    before = shop.available(SHIRT)
+
+    order, execution, route = checkout(app, shop, token=token)
+
+    assert execution["status"] == "FAILED"
+    assert names(route) == [
+        "PublishOrderPlaced",
+        "ReserveStock",
+        "TakePayment",
+        *FAILED_AFTER_PAYMENT,
+    ]
+    assert step(route, "TakePayment").errors == [reason]
+    assert order["status"] == "FAILED" and order["reason"] == reason
+    assert shop.available(SHIRT) == before
+    assert shop.payment(order["orderId"])["status"] == "DECLINED"
+    assert [
+        e["detail-type"]
+        for e in eventually(
+            lambda: (
+                len(shop.events_for(order["orderId"])) == 2 and shop.events_for(order["orderId"])
+            )
+        )
+    ] == ["OrderPlaced", "OrderFailed"]
+
+
+def test_a_provider_outage_recovers_through_retries_with_backoff(app, shop):
+    sleeps_before = len(app.sleeps)
+
+    order, execution, route = checkout(app, shop, token="tok_outage_2")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert names(route) == HAPPY_PATH
+    assert step(route, "TakePayment").attempts == 3
+    assert step(route, "TakePayment").errors == ["PaymentProviderUnavailable"] * 2
+    assert len(app.sleeps) - sleeps_before == 2
+    assert order["status"] == "CONFIRMED"
+    assert shop.payment(order["orderId"])["status"] == "CAPTURED"
+
+
+def test_a_provider_outage_that_outlasts_the_retries_is_compensated(app, shop):
+    before = shop.available(SHIRT)
+
+    order, execution, route = checkout(app, shop, token="tok_outage_9")
+
+    assert execution["error"] == "CheckoutFailed"
+    assert names(route) == [
+        "PublishOrderPlaced",
+        "ReserveStock",
+        "TakePayment",
+        *FAILED_AFTER_PAYMENT,
+    ]
+    assert step(route, "TakePayment").attempts == 4  # the first try and 3 retries
+    assert order["status"] == "FAILED" and order["reason"] == "PaymentProviderUnavailable"
+    assert shop.available(SHIRT) == before
+    assert shop.payment(order["orderId"])["status"] != "CAPTURED"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        ServiceErrorFault("ServiceException"),
+        ServiceErrorFault("TooManyRequestsException", 429),
+        TimeoutFault(),
+        FunctionErrorFault("ProvisionedThroughputExceededException"),
+    ],
+    ids=["lambda-service-error", "lambda-throttled", "timeout", "dynamodb-throttled"],
+)
+def test_transient_lambda_failures_are_retried(app, shop, fault):
+    app.lambdas.inject("ReserveStockFunction", fault, times=2)
+
+    order, execution, route = checkout(app, shop)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert step(route, "ReserveStock").attempts == 3
+    assert order["status"] == "CONFIRMED"
+
+
+@pytest.mark.parametrize("failing", ["CommitStockFunction", "UpdateOrderStatusFunction"])
+def test_a_failure_after_payment_refunds_then_releases(app, shop, failing):
+    before = shop.available(SHIRT)
+    app.lambdas.inject(failing, FunctionErrorFault("RuntimeError", "boom"))
+
+    order, execution, route = checkout(app, shop)
+
+    assert execution["error"] == "CheckoutFailed"
+    failed_step = "CommitStock" if failing == "CommitStockFunction" else "ConfirmOrder"
+    assert names(route)[-6:] == FAILED_AFTER_PAYMENT
+    assert names(route)[names(route).index(failed_step) + 1] == "RefundPayment"
+    assert step(route, failed_step).errors == ["RuntimeError"]
+    assert step(route, "RefundPayment").errors == []
+    assert order["status"] == "FAILED" and order["reason"] == "RuntimeError"
+    assert shop.payment(order["orderId"])["status"] == "REFUNDED"
+    assert shop.available(SHIRT) == before
+    assert shop.alerts() == [] or all(a["orderId"] != order["orderId"] for a in shop.alerts())
+
+
+def test_a_refund_that_keeps_failing_still_releases_stock_and_alerts_operators(app, shop):
+    before = shop.available(SHIRT)
+    app.lambdas.inject("CommitStockFunction", FunctionErrorFault("RuntimeError", "boom"))
+
+    order, execution, route = checkout(app, shop, token="tok_refundOutage")
+
+    assert execution["status"] == "FAILED" and execution["error"] == "CompensationFailed"
+    assert names(route)[-7:] == [
+        "RefundPayment",
+        "ReleaseStock",
+        "MarkOrderFailed",
+        "PublishOrderFailed",
+        "CompensationsComplete",
+        "AlertCompensationFailed",
+        "CompensationFailed",
+    ]
+    assert step(route, "RefundPayment").attempts == 5
+    assert shop.available(SHIRT) == before  # the stuck refund did not keep stock held
+    assert order["status"] == "FAILED"
+    assert (
+        shop.payment(order["orderId"])["status"] == "CAPTURED"
+    )  # money still taken: a person acts
+    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    assert alert["alert"] == "CompensationFailed"
+    assert alert["state"]["refundError"]["Error"] == "PaymentProviderUnavailable"
+
+
+def test_an_order_that_cannot_be_marked_failed_alerts_operators(app, shop):
+    app.lambdas.inject("UpdateOrderStatusFunction", FunctionErrorFault("RuntimeError"), times=1)
+
+    order, execution, route = checkout(app, shop, token="tok_chargeDeclined")
+
+    assert execution["error"] == "CompensationFailed"
+    assert order["status"] == "PENDING"  # the order could not be written: the alert says so
+    assert names(route)[-3:] == ["MarkOrderFailed", "AlertCompensationFailed", "CompensationFailed"]
+    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    assert alert["state"]["markFailedError"]["Error"] == "RuntimeError"
+
+
+def test_the_same_request_twice_places_one_order_and_runs_one_checkout(app, shop):
+    items = [{"sku": MUG, "quantity": 1}]
+    first = shop.place_order(items, idempotency_key="e2e-same-key")
+    second = shop.place_order(items, idempotency_key="e2e-same-key")
+
+    assert first.status == second.status == 202
+    assert first.body["orderId"] == second.body["orderId"]
+    app.wait_for_execution(first.body["orderId"])
+    executions = app.client("stepfunctions").list_executions(stateMachineArn=app.state_machine_arn)
+    assert [e["name"] for e in executions["executions"]].count(first.body["orderId"]) == 1
+
+
+def test_bad_input_over_http_is_a_4xx_and_starts_nothing(app, shop):
+    executions_before = len(
+        app.client("stepfunctions").list_executions(stateMachineArn=app.state_machine_arn)[
+            "executions"
+        ]
+    )
+
+    unknown = shop.place_order([{"sku": "SKU-NOPE", "quantity": 1}])
+    empty = shop.place_order([])
+    malformed = shop.request("POST", "/orders", b'{"items": [', {"Idempotency-Key": "x"})
+
+    assert unknown.status == 422 and "SKU-NOPE" in unknown.body["message"]
+    assert empty.status == 422 and malformed.status == 422
+    assert shop.request("GET", "/orders/no-such-order").status == 404
+    assert shop.request("GET", "/nowhere").status in (403, 404)
+    assert (
+        len(
+            app.client("stepfunctions").list_executions(stateMachineArn=app.state_machine_arn)[
+                "executions"
+            ]
+        )
+        == executions_before
+    )

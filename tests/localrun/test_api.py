@@ -1,0 +1,152 @@
+"""The local REST API: route matching, the v1 proxy event, the proxy response mapping."""
+
+import base64
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from localrun.api import ApiGateway, RouteTable, proxy_response
+from localrun.lambdas import ServiceErrorFault
+from localrun.template import ApiRoute
+
+
+@pytest.fixture
+def gateway(fixture_model, lambdas):
+    gateway = ApiGateway(fixture_model.apis[0], lambdas)
+    gateway.start()
+    yield gateway
+    gateway.stop()
+
+
+def request(url, method="GET", body=None, headers=None):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def test_route_table_prefers_literal_segments_and_supports_greedy_paths():
+    table = RouteTable(
+        [
+            ApiRoute("GET", "/orders/{orderId}", "fn-a"),
+            ApiRoute("GET", "/orders/recent", "fn-b"),
+            ApiRoute("ANY", "/files/{proxy+}", "fn-c"),
+        ]
+    )
+
+    assert table.match("GET", "/orders/recent")[0].function_arn == "fn-b"
+    assert table.match("GET", "/orders/o%2D1") == (
+        table.match("GET", "/orders/o%2D1")[0],
+        {"orderId": "o-1"},
+    )
+    assert table.match("DELETE", "/files/a/b.txt")[1] == {"proxy": "a/b.txt"}
+    assert table.match("POST", "/orders/o-1") is None
+    assert table.match("GET", "/nope") is None
+
+
+def test_proxy_event_has_the_rest_api_v1_shape(gateway, fixture_model):
+    status, _, body = request(
+        f"{gateway.url}/items/i-42?tag=a&tag=b&single=x",
+        headers={"X-Custom": "v", "User-Agent": "tests"},
+    )
+
+    assert status == 200
+    event = json.loads(body)["event"]
+    assert event["resource"] == "/items/{itemId}"
+    assert event["path"] == "/items/i-42"
+    assert event["httpMethod"] == "GET"
+    assert event["pathParameters"] == {"itemId": "i-42"}
+    assert event["queryStringParameters"] == {"tag": "b", "single": "x"}
+    assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"], "single": ["x"]}
+    assert event["headers"]["X-Custom"] == "v"
+    assert event["multiValueHeaders"]["X-Custom"] == ["v"]
+    assert event["stageVariables"] is None
+    assert event["body"] is None and event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["stage"] == "test"
+    assert context["resourcePath"] == "/items/{itemId}"
+    assert context["httpMethod"] == "GET"
+    assert context["path"] == "/test/items/i-42"
+    assert context["identity"]["sourceIp"] == "127.0.0.1"
+    assert context["identity"]["userAgent"] == "tests"
+    assert context["apiId"] == fixture_model.apis[0].rest_api_id
+    assert isinstance(context["requestTimeEpoch"], int) and context["requestId"]
+
+
+def test_response_maps_status_headers_and_multi_value_headers(gateway):
+    status, headers, body = request(
+        f"{gateway.url}/items",
+        method="POST",
+        body=b'{"name": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert status == 201
+    assert headers["X-Fixture"] == "yes"
+    assert headers.get_all("Set-Cookie") == ["a=1", "b=2"]
+    event = json.loads(body)["event"]
+    assert event["body"] == '{"name": "x"}'
+    assert event["isBase64Encoded"] is False
+    assert event["pathParameters"] is None
+
+
+def test_binary_body_is_base64_encoded(gateway):
+    payload = bytes([0xFF, 0x00, 0xFE])
+    _, _, body = request(f"{gateway.url}/items", method="POST", body=payload)
+    event = json.loads(body)["event"]
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == payload
+
+
+def test_unknown_route_method_and_stage_answer_like_api_gateway(gateway):
+    base = gateway.url.rsplit("/", 1)[0]
+
+    unknown_path = request(f"{gateway.url}/nothing")
+    unknown_method = request(f"{gateway.url}/items/1", method="DELETE")
+    wrong_stage = request(f"{base}/prod/items/1")
+
+    for status, headers, body in (unknown_path, unknown_method):
+        assert status == 403
+        assert json.loads(body) == {"message": "Missing Authentication Token"}
+        assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert wrong_stage[0] == 403
+
+
+def test_function_error_is_a_502(gateway):
+    status, _, body = request(f"{gateway.url}/items/1?crash=1")
+    assert status == 502
+    assert json.loads(body) == {"message": "Internal server error"}
+
+
+def test_lambda_service_error_is_a_500(gateway, lambdas):
+    lambdas.inject("ApiFunction", ServiceErrorFault())
+    status, _, body = request(f"{gateway.url}/items/1")
+    assert status == 500
+    assert json.loads(body) == {"message": "Internal server error"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"not json", b"[]", b'{"body": "no status"}', b'{"statusCode": 200, "body": {"a": 1}}'],
+)
+def test_malformed_proxy_response_is_a_502(payload):
+    response = proxy_response(payload)
+    assert response.status == 502
+    assert json.loads(response.body) == {"message": "Internal server error"}
+
+
+def test_base64_proxy_response_is_decoded():
+    response = proxy_response(
+        json.dumps(
+            {
+                "statusCode": 200,
+                "isBase64Encoded": True,
+                "body": base64.b64encode(b"\x00\x01").decode(),
+            }
+        ).encode()
+    )
+    assert (response.status, response.body) == (200, b"\x00\x01")

@@ -1,0 +1,289 @@
+"""The local Lambda service: environments, cold starts, Lambda's error shapes, the Invoke API."""
+
+import json
+import os
+import threading
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from localrun.lambdas import (
+    FunctionErrorFault,
+    LambdaService,
+    LambdaServiceError,
+    ServiceErrorFault,
+    TimeoutFault,
+)
+
+from .conftest import pid_alive
+
+
+def lambda_client(service: LambdaService):
+    return boto3.client(
+        "lambda",
+        endpoint_url=service.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 0}),
+    )
+
+
+def test_handler_runs_with_the_template_environment_and_nothing_of_the_runner(
+    lambdas, fixture_model, monkeypatch
+):
+    monkeypatch.setenv("LOCALRUN_MUST_NOT_LEAK", "1")
+    keys = [
+        "TABLE_NAME",
+        "STAGE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_LAMBDA",
+        "POWERTOOLS_TRACE_DISABLED",
+        "POWERTOOLS_DEV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_TIMEOUT",
+        "AWS_DEFAULT_REGION",
+        "LOCALRUN_MUST_NOT_LEAK",
+    ]
+    work = fixture_model.function("WorkFunction")
+
+    result = lambdas.invoke("WorkFunction", {"env": keys})
+
+    body = result.json()
+    assert result.function_error is None
+    assert body["env"] == {
+        "TABLE_NAME": "fx-ServiceApp-Table",
+        "STAGE": "test",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ENDPOINT_URL_LAMBDA": lambdas.endpoint_url,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+        "AWS_LAMBDA_FUNCTION_NAME": "fx-ServiceApp-WorkFunction",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": "5",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "LOCALRUN_MUST_NOT_LEAK": None,
+    }
+    assert body["sysPath0"] == str(work.code_dir)
+    assert body["functionName"] == work.name
+    assert body["memory"] == "128"
+    assert 0 < body["remainingMs"] <= 5000
+
+
+def test_cold_start_is_paid_once_per_environment_and_module_state_survives(lambdas):
+    first = lambdas.invoke("WorkFunction", {})
+    second = lambdas.invoke("WorkFunction", {})
+
+    assert first.init_duration_ms is not None and first.init_duration_ms > 0
+    assert second.init_duration_ms is None
+    assert first.json()["pid"] == second.json()["pid"]
+    assert second.json()["invocations"] == 2
+    assert [r.cold_start for r in lambdas.records] == [True, False]
+
+
+def test_pool_grows_when_every_environment_is_busy(lambdas):
+    results = []
+
+    def invoke():
+        results.append(lambdas.invoke("WorkFunction", {"action": "sleep", "seconds": 0.5}))
+
+    threads = [threading.Thread(target=invoke) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len({r.json()["pid"] for r in results}) == 2
+    assert all(r.init_duration_ms is not None for r in results)
+    assert lambdas.environments("WorkFunction") == 2
+
+
+def test_unhandled_exception_has_lambdas_error_shape_and_keeps_the_environment(lambdas):
+    warm = lambdas.invoke("WorkFunction", {})
+    failed = lambdas.invoke(
+        "WorkFunction", {"action": "raise", "errorType": "PaymentDeclined", "message": "no"}
+    )
+    after = lambdas.invoke("WorkFunction", {})
+
+    assert failed.function_error == "Unhandled"
+    error = failed.json()
+    assert error["errorType"] == "PaymentDeclined"
+    assert error["errorMessage"] == "no"
+    assert any("handlers.py" in line for line in error["stackTrace"])
+    assert after.json()["pid"] == warm.json()["pid"]
+
+
+def test_timeout_kills_the_environment_and_reports_sandbox_timedout(lambdas):
+    warm = lambdas.invoke("SlowFunction", {})
+    pid = warm.json()["pid"]
+
+    result = lambdas.invoke("SlowFunction", {"action": "sleep", "seconds": 5})
+
+    assert result.function_error == "Unhandled"
+    error = result.json()
+    assert error["errorType"] == "Sandbox.Timedout"
+    assert error["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    assert result.request_id in error["errorMessage"]
+    assert not pid_alive(pid)
+    assert lambdas.invoke("SlowFunction", {}).init_duration_ms is not None  # a new cold start
+
+
+def test_import_error_is_reported_like_the_python_runtime(lambdas):
+    result = lambdas.invoke("BrokenFunction", {})
+
+    assert result.function_error == "Unhandled"
+    assert result.json()["errorType"] == "Runtime.ImportModuleError"
+    assert "fixture_service.missing_module" in result.json()["errorMessage"]
+    assert lambdas.environments("BrokenFunction") == 0
+
+
+def test_sys_exit_discards_the_environment(lambdas):
+    result = lambdas.invoke("WorkFunction", {"action": "exit"})
+
+    assert result.json()["errorType"] == "Runtime.ExitError"
+    assert lambdas.environments("WorkFunction") == 0
+
+
+def test_invalid_json_payload_is_a_service_error(lambdas):
+    with pytest.raises(LambdaServiceError) as raised:
+        lambdas.invoke("WorkFunction", b"{not json")
+    assert raised.value.code == "InvalidRequestContentException"
+
+
+def test_boto3_invoke_by_name_and_arn(lambdas, fixture_model):
+    client = lambda_client(lambdas)
+    arn = fixture_model.function("WorkFunction").arn
+
+    ok = client.invoke(FunctionName=arn + ":$LATEST", Payload=json.dumps({"a": 1}))
+    failed = client.invoke(
+        FunctionName="fx-ServiceApp-WorkFunction",
+        Payload=json.dumps({"action": "raise", "errorType": "OutOfStock"}),
+    )
+
+    assert ok["StatusCode"] == 200
+    assert "FunctionError" not in ok
+    assert json.load(ok["Payload"])["echo"] == {"a": 1}
+    assert failed["FunctionError"] == "Unhandled"
+    assert json.load(failed["Payload"])["errorType"] == "OutOfStock"
+
+
+def test_boto3_invoke_unknown_function_is_resource_not_found(lambdas):
+    with pytest.raises(ClientError) as raised:
+        lambda_client(lambdas).invoke(FunctionName="nope", Payload=b"{}")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_boto3_event_and_dry_run_invocations(lambdas):
+    client = lambda_client(lambdas)
+    assert client.invoke(FunctionName="WorkFunction", InvocationType="DryRun")["StatusCode"] == 204
+    assert client.invoke(FunctionName="WorkFunction", InvocationType="Event")["StatusCode"] == 202
+
+
+def test_a_function_can_invoke_another_through_aws_endpoint_url_lambda(lambdas):
+    result = lambdas.invoke(
+        "WorkFunction",
+        {"action": "invoke", "function": "fx-ServiceApp-SlowFunction", "payload": {"x": 1}},
+    )
+
+    assert result.function_error is None, result.payload
+    assert result.json()["nested"]["echo"] == {"x": 1}
+
+
+def test_injected_function_error_is_consumed_once(lambdas):
+    lambdas.inject("WorkFunction", FunctionErrorFault("Lambda.Unknown", "boom"))
+
+    first = lambdas.invoke("WorkFunction", {})
+    second = lambdas.invoke("WorkFunction", {})
+
+    assert first.function_error == "Unhandled"
+    assert first.json()["errorType"] == "Lambda.Unknown"
+    assert second.function_error is None
+
+
+def test_injected_service_error_fails_the_invoke_call(lambdas):
+    lambdas.inject("WorkFunction", ServiceErrorFault("TooManyRequestsException", 429), times=2)
+
+    with pytest.raises(LambdaServiceError):
+        lambdas.invoke("WorkFunction", {})
+    with pytest.raises(ClientError) as raised:
+        lambda_client(lambdas).invoke(FunctionName="WorkFunction", Payload=b"{}")
+    assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
+
+
+def test_injected_timeout_does_not_wait(lambdas):
+    lambdas.inject("SlowFunction", TimeoutFault())
+    result = lambdas.invoke("SlowFunction", {})
+    assert result.json()["errorType"] == "Sandbox.Timedout"
+    assert result.duration_ms == 0.0
+
+
+def test_stop_ends_every_worker(fixture_model):
+    service = LambdaService(fixture_model.functions, aws_endpoint_url="http://127.0.0.1:9")
+    service.start()
+    pids = [service.invoke(name, {}).json()["pid"] for name in ("WorkFunction", "SlowFunction")]
+    assert all(pid_alive(pid) for pid in pids)
+
+    service.stop()
+
+    assert not any(pid_alive(pid) for pid in pids)
+    with pytest.raises(LambdaServiceError):
+        service.invoke("WorkFunction", {})
+
+
+def test_workers_exit_when_the_runner_dies(tmp_path):
+    """A runner killed with SIGKILL (no cleanup) must not leave its workers behind."""
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import FIXTURE_TEMPLATE, REPO_ROOT
+
+    script = tmp_path / "runner.py"
+    script.write_text(
+        "import sys, time\n"
+        "from localrun.lambdas import LambdaService\n"
+        "from localrun.template import load_app\n"
+        f"model = load_app(__import__('pathlib').Path({str(FIXTURE_TEMPLATE)!r}))\n"
+        "service = LambdaService(model.functions, aws_endpoint_url='http://127.0.0.1:9')\n"
+        "service.start()\n"
+        "print(service.invoke('WorkFunction', {}).json()['pid'], flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    runner = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": "."},
+    )
+    worker_pid = int(runner.stdout.readline())
+    runner.kill()
+    runner.wait()
+    runner.stdout.close()
+
+    deadline = time.monotonic() + 5
+    while pid_alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # The worker is not our child: once it exits, init reaps it (or it lingers as a zombie of
+    # init for an instant), so check its state rather than only its existence.
+    assert not pid_alive(worker_pid) or _is_zombie(worker_pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_prewarm_starts_one_environment_per_function_in_parallel(lambdas, fixture_model):
+    init_ms = lambdas.prewarm(["WorkFunction", "BrokenFunction"])
+
+    assert init_ms["fx-ServiceApp-WorkFunction"] > 0
+    assert init_ms["fx-ServiceApp-BrokenFunction"] is None  # its import fails
+    assert lambdas.environments("WorkFunction") == 1
+    assert lambdas.invoke("WorkFunction", {}).init_duration_ms is None  # warm

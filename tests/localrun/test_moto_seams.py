@@ -1,0 +1,146 @@
+"""Fails loudly when a private moto seam the runner patches moves (see localrun/seams.py).
+
+Each assertion names the file and attribute to look at after a moto upgrade. The checks read
+moto's own definitions (`MotoSeams.unpatched`), so they hold while a LocalApp runs.
+"""
+
+import inspect
+import os
+
+import moto
+import pytest
+
+from localrun import seams
+from localrun.seams import MotoSeams, _import
+
+
+def test_moto_is_the_pinned_version():
+    assert moto.__version__ == seams.MOTO_VERSION, (
+        f"moto {moto.__version__} installed, localrun's seams are checked against "
+        f"{seams.MOTO_VERSION}: re-check every seam in localrun/seams.py, then update the pin "
+        "in requirements-dev.txt and seams.MOTO_VERSION"
+    )
+
+
+def source_of(function) -> str:
+    return inspect.getsource(function)
+
+
+def test_lambda_tasks_get_their_client_from_boto_client_for():
+    module = _import(seams.LAMBDA_EVAL_UTILS)
+    where = f"{module.__file__}"
+    assert "boto_client_for" in vars(module), (
+        f"{where}: module attribute boto_client_for is gone (localrun patches it to send "
+        "Lambda tasks to the local Lambda service)"
+    )
+    boto_client_for = MotoSeams.unpatched(module, "boto_client_for")
+    assert list(inspect.signature(boto_client_for).parameters) == [
+        "region",
+        "service",
+        "state_credentials",
+    ], f"{where}: boto_client_for(region, service, state_credentials) changed signature"
+    for name in ("exec_lambda_function", "_invoke_lambda_function"):
+        body = source_of(getattr(module, name))
+        assert "boto_client_for(" in body and ".invoke(**parameters)" in body, (
+            f"{where}: {name} no longer calls boto_client_for(...).invoke(**parameters)"
+        )
+
+
+def test_retry_backoff_sleeps_through_the_modules_time():
+    module = _import(seams.RETRIER_DECL)
+    where = module.__file__
+    assert "time" in vars(module) and MotoSeams.unpatched(module, "time") is __import__("time"), (
+        f"{where}: no module-level `import time` (localrun swaps it for virtual time)"
+    )
+    assert "time.sleep(" in source_of(module.RetrierDecl._eval_body), (
+        f"{where}: RetrierDecl._eval_body no longer waits with time.sleep(interval)"
+    )
+
+
+def test_wait_states_wait_through_wait_interval():
+    module = _import(seams.WAIT_FUNCTION)
+    where = module.__file__
+    assert "_wait_interval" in module.WaitFunction.__dict__, (
+        f"{where}: WaitFunction._wait_interval is gone (localrun replaces it for virtual time)"
+    )
+    assert "time.time()" in source_of(MotoSeams.unpatched(module.WaitFunction, "_wait_interval"))
+    assert "self._wait_interval(" in source_of(module.WaitFunction._eval_body), (
+        f"{where}: WaitFunction._eval_body no longer calls self._wait_interval"
+    )
+    overriding = [
+        cls.__name__
+        for cls in module.WaitFunction.__subclasses__()
+        if "_wait_interval" in cls.__dict__
+    ]
+    assert not overriding, f"{where}: subclasses override _wait_interval: {overriding}"
+
+
+def test_executions_get_their_program_from_get_evaluation_entrypoint():
+    module = _import(seams.EXECUTION_WORKER)
+    where = module.__file__
+    worker = module.ExecutionWorker
+    assert "_get_evaluation_entrypoint" in worker.__dict__, (
+        f"{where}: ExecutionWorker._get_evaluation_entrypoint is gone (localrun caches the "
+        "parsed program through it)"
+    )
+    assert "self._get_evaluation_entrypoint()" in source_of(worker._execution_logic), (
+        f"{where}: ExecutionWorker._execution_logic no longer parses via the entrypoint"
+    )
+    assert "_evaluation_details.state_machine_details.definition" in source_of(
+        MotoSeams.unpatched(worker, "_get_evaluation_entrypoint")
+    ), f"{where}: the definition is no longer at _evaluation_details.state_machine_details"
+
+
+def test_eventbridge_default_envelope_still_lacks_account():
+    module = _import(seams.EVENTS_UTILS)
+    where = module.__file__
+    template = MotoSeams.unpatched(module.EventTemplateParser, "DEFAULT_EVENT_INPUT_TEMPLATE")
+    assert "DEFAULT_EVENT_INPUT_TEMPLATE" in source_of(module.EventTemplateParser.parse), (
+        f"{where}: EventTemplateParser.parse no longer uses DEFAULT_EVENT_INPUT_TEMPLATE"
+    )
+    assert '"account"' not in template, (
+        f"{where}: moto now sends `account` itself; drop the envelope patch in localrun/seams.py"
+    )
+
+
+def test_interpreter_reaches_other_services_at_moto_port(monkeypatch):
+    from moto.settings import moto_server_port
+
+    monkeypatch.setenv("MOTO_PORT", "4567")
+    assert moto_server_port() == "4567", "moto.settings.moto_server_port ignores MOTO_PORT"
+    boto_client = _import("moto.stepfunctions.parser.asl.utils.boto_client")
+    assert "moto_server_port()" in source_of(boto_client.boto_client_for), (
+        f"{boto_client.__file__}: boto_client_for no longer targets localhost:$MOTO_PORT"
+    )
+
+
+def test_install_patches_and_uninstall_restores():
+    if MotoSeams._active is not None:
+        pytest.skip("a LocalApp of this test session has the seams installed")
+    lambda_eval_utils = _import(seams.LAMBDA_EVAL_UTILS)
+    retrier = _import(seams.RETRIER_DECL)
+    wait = _import(seams.WAIT_FUNCTION).WaitFunction
+    before = (lambda_eval_utils.boto_client_for, retrier.time, wait.__dict__["_wait_interval"])
+
+    patch = MotoSeams("http://127.0.0.1:9", virtual_time=True)
+    patch.install()
+    try:
+        assert lambda_eval_utils.boto_client_for is not before[0]
+        lambda_client = lambda_eval_utils.boto_client_for("us-east-1", "lambda")
+        assert lambda_client.meta.endpoint_url == "http://127.0.0.1:9"
+        sqs_client = lambda_eval_utils.boto_client_for("us-east-1", "sqs")
+        moto_port = os.environ.get("MOTO_PORT", "5000")
+        assert sqs_client.meta.endpoint_url == f"http://localhost:{moto_port}"
+        retrier.time.sleep(3)
+        assert patch.sleeps == [seams.VirtualSleep("retry", 3.0)]
+        assert retrier.time.time() > 0  # everything but sleep is the real module
+        with pytest.raises(RuntimeError, match="already patched"):
+            MotoSeams("http://127.0.0.1:9", virtual_time=False).install()
+    finally:
+        patch.uninstall()
+
+    assert (
+        lambda_eval_utils.boto_client_for,
+        retrier.time,
+        wait.__dict__["_wait_interval"],
+    ) == before
