@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from localrun.lambdas import LambdaServiceError
+from localrun.shop import Shop
 from localrun.stack import DEFAULT_TEMPLATE, LocalApp
 from localrun.template import Function, TemplateError
 
@@ -52,6 +53,7 @@ def serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with app.start(virtual_time=args.virtual_time):
+        Shop(app).seed_catalog()
         print(f"API            {', '.join(g.url for g in app.gateways) or '(none)'}")
         for gateway in app.gateways:
             for route in gateway.api.routes:
@@ -70,6 +72,7 @@ def serve(args: argparse.Namespace) -> int:
 def invoke(args: argparse.Namespace) -> int:
     event = sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
     with _app(args).start(virtual_time=True) as app:
+        Shop(app).seed_catalog()  # what a dev environment has: the sample catalog
         try:
             result = app.lambdas.invoke(args.function, event)
         except LambdaServiceError as error:
