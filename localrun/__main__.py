@@ -2,6 +2,7 @@
 
     python -m localrun serve                      # API, Lambda and AWS endpoints until Ctrl-C
     python -m localrun invoke ReserveStockFunction --event events/inventory/reserve-stock.json
+    python -m localrun bench                      # timings on this machine (prints, asserts none)
 
 Function logs go to stderr prefixed with the function's logical id; `invoke` prints the
 function's result on stdout and exits 1 when the function failed.
@@ -48,12 +49,19 @@ def _app(args: argparse.Namespace, **kwargs) -> LocalApp:
     )
 
 
+def _seed(app: LocalApp) -> None:
+    """What a dev environment has: the sample catalog (when the app has an inventory)."""
+    shop = Shop(app)
+    if shop.has_catalog():
+        shop.seed_catalog()
+
+
 def serve(args: argparse.Namespace) -> int:
     app = _app(args, api_port=args.api_port, lambda_port=args.lambda_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with app.start(virtual_time=args.virtual_time):
-        Shop(app).seed_catalog()
+        _seed(app)
         print(f"API            {', '.join(g.url for g in app.gateways) or '(none)'}")
         for gateway in app.gateways:
             for route in gateway.api.routes:
@@ -72,7 +80,7 @@ def serve(args: argparse.Namespace) -> int:
 def invoke(args: argparse.Namespace) -> int:
     event = sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
     with _app(args).start(virtual_time=True) as app:
-        Shop(app).seed_catalog()  # what a dev environment has: the sample catalog
+        _seed(app)
         try:
             result = app.lambdas.invoke(args.function, event)
         except LambdaServiceError as error:
@@ -93,9 +101,17 @@ def demo(args: argparse.Namespace) -> int:
     return run()
 
 
-def not_yet(args: argparse.Namespace) -> int:
-    print(f"`{args.command}` is not specified yet.", file=sys.stderr)
-    return 2
+def bench(args: argparse.Namespace) -> int:
+    from localrun.bench import run  # the measurements live with the bench, not the CLI
+
+    # Function logs are not shown: thousands of lines, and forwarding them costs runner time.
+    app = LocalApp(
+        args.template,
+        stack_name=args.stack_name,
+        parameters=_parameters(args.parameter_overrides),
+        log_sink=lambda function, line: None,
+    )
+    return run(app, progress=lambda message: print(message, file=sys.stderr, flush=True))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     invoke_parser.set_defaults(run=invoke)
 
     commands.add_parser("demo", help="every checkout path, end to end").set_defaults(run=demo)
-    commands.add_parser("bench", help="not specified yet").set_defaults(run=not_yet)
+    commands.add_parser(
+        "bench", help="measure latency, throughput, transitions, overhead, cold starts (prints)"
+    ).set_defaults(run=bench)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -55,6 +55,10 @@ class Shop:
 
     # -- set-up ---------------------------------------------------------------
 
+    def has_catalog(self) -> bool:
+        """Whether this app has the inventory service (another template may not)."""
+        return any(t.logical_id == "InventoryTable" for t in self.app.model.tables)
+
     def seed_catalog(self, catalog: Path = SAMPLE_CATALOG) -> list[dict]:
         """Loads products through the inventory service's repository: it owns the item shape."""
         if str(INVENTORY_SRC) not in sys.path:
@@ -71,6 +75,24 @@ class Shop:
                 stock=product["stock"],
             )
         return products
+
+    def set_stock(self, sku: str, stock: int) -> None:
+        """Sets a seeded product's stock through the inventory repository (e.g. for `bench`)."""
+        if str(INVENTORY_SRC) not in sys.path:
+            sys.path.insert(0, str(INVENTORY_SRC))
+        from inventory_service.repository import InventoryRepository
+
+        repository = InventoryRepository(self._table("InventoryTable"))
+        product = repository.get_product(sku)
+        if product is None:
+            raise KeyError(f"no product {sku}: seed_catalog() first")
+        repository.put_product(
+            sku=sku,
+            name=product.name,
+            price_cents=product.price_cents,
+            stock=stock,
+            currency=product.currency,
+        )
 
     def tap_events(self) -> None:
         """An extra rule that copies every checkout event into a queue we can read, the way an
