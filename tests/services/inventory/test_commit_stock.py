@@ -2,9 +2,6 @@ import pytest
 
 from inventory_service.errors import ReservationNotFound, ReservationReleased
 
-# A task that changes nothing publishes no business metric; Powertools warns about that.
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
 
 @pytest.fixture
 def tasks(handler_module, lambda_context):

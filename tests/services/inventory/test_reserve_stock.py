@@ -6,10 +6,6 @@ from inventory_service.errors import OutOfStock, UnknownSku
 POSTER = "SKU-POSTER-LTD-A2"
 
 
-# A task that changes nothing publishes no business metric; Powertools warns about that.
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
-
 @pytest.fixture
 def reserve(handler_module, lambda_context):
     module = handler_module("reserve_stock")
