@@ -18,10 +18,20 @@ tests/localrun/test_moto_seams.py, which names the attribute that moved.
 - `EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE` (moto.events.utils): the envelope of an
   event delivered to a target without an InputTransformer. moto's lacks "account", which
   EventBridge always sends and consumers may validate.
+- `boto_client_for` in each service-integration module (events:putEvents, sqs:sendMessage, ...):
+  one client per service and moto port instead of a new boto3 client per call (~6 ms each).
+- `parse` in `json_path` and `result_path`: a JSONPath is parsed once, not at every use (jsonpath_ng
+  builds a parser per call: ~4 ms per state). Parsed paths are not mutated by `find`/`update`.
+- `DynamoHandler.call_action` (moto.dynamodb.responses): one DynamoDB request at a time. moto's
+  server runs requests in threads and `transact_write_items` deep-copies the tables while other
+  threads write them ("dictionary changed size during iteration", HTTP 500) under concurrency.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import pkgutil
 import threading
 import time
 import types
@@ -37,6 +47,10 @@ _PARSER = "moto.stepfunctions.parser"
 LAMBDA_EVAL_UTILS = f"{_PARSER}.asl.component.state.exec.state_task.lambda_eval_utils"
 RETRIER_DECL = f"{_PARSER}.asl.component.common.retry.retrier_decl"
 WAIT_FUNCTION = f"{_PARSER}.asl.component.state.wait.wait_function.wait_function"
+SERVICE_TASKS = f"{_PARSER}.asl.component.state.exec.state_task.service"
+JSON_PATH = f"{_PARSER}.asl.utils.json_path"
+RESULT_PATH = f"{_PARSER}.asl.component.common.path.result_path"
+DYNAMODB_RESPONSES = "moto.dynamodb.responses"
 EXECUTION_WORKER = f"{_PARSER}.backend.execution_worker"
 EVENTS_UTILS = "moto.events.utils"
 _EVENT_ENVELOPE_WITH_ACCOUNT = (
@@ -68,6 +82,16 @@ class _VirtualTime(types.SimpleNamespace):
 
 def _import(module: str):
     return __import__(module, fromlist=["_"])
+
+
+def service_task_modules() -> list[types.ModuleType]:
+    """moto's service-integration task modules (state_task_service_*.py)."""
+    package = _import(SERVICE_TASKS)
+    return [
+        _import(f"{SERVICE_TASKS}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+        if info.name.startswith("state_task_service_")
+    ]
 
 
 def _warm_heap_keys(component: Any, seen: set[int]) -> None:
@@ -116,8 +140,11 @@ class MotoSeams:
                 read_timeout=900,
                 connect_timeout=10,
                 retries={"max_attempts": 0, "total_max_attempts": 1},
+                max_pool_connections=64,  # one per concurrent execution, beyond the default 10
             ),
         )
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._clients_lock = threading.Lock()
 
     # -- install ------------------------------------------------------------
 
@@ -137,6 +164,32 @@ class MotoSeams:
             )
 
         self._patch(lambda_eval_utils, "boto_client_for", boto_client_for)
+
+        def shared_client_for(region: str, service: str, state_credentials: Any = None):
+            key = (region, service, os.environ.get("MOTO_PORT", ""))  # moto's own port lookup
+            with self._clients_lock:
+                if key not in self._clients:
+                    self._clients[key] = original_client_for(
+                        region=region, service=service, state_credentials=state_credentials
+                    )
+                return self._clients[key]
+
+        for module in service_task_modules():
+            if "boto_client_for" in vars(module):
+                self._patch(module, "boto_client_for", shared_client_for)
+
+        for module in (_import(JSON_PATH), _import(RESULT_PATH)):
+            self._patch(module, "parse", functools.lru_cache(maxsize=4096)(module.parse))
+
+        dynamodb_handler = _import(DYNAMODB_RESPONSES).DynamoHandler
+        call_action = dynamodb_handler.__dict__["call_action"]
+        dynamodb_lock = threading.Lock()
+
+        def one_dynamodb_request_at_a_time(handler) -> Any:
+            with dynamodb_lock:
+                return call_action(handler)
+
+        self._patch(dynamodb_handler, "call_action", one_dynamodb_request_at_a_time)
 
         worker_class = _import(EXECUTION_WORKER).ExecutionWorker
 

@@ -144,3 +144,29 @@ def test_install_patches_and_uninstall_restores():
         retrier.time,
         wait.__dict__["_wait_interval"],
     ) == before
+
+
+def test_service_integrations_get_their_client_from_boto_client_for():
+    modules = {m.__name__.rsplit(".", 1)[-1]: m for m in seams.service_task_modules()}
+    for name in ("state_task_service_events", "state_task_service_sqs"):
+        assert name in modules, f"{seams.SERVICE_TASKS}: {name}.py is gone"
+        assert "boto_client_for" in vars(modules[name]), (
+            f"{modules[name].__file__}: boto_client_for is gone (localrun shares one client per "
+            "service through it; without it every putEvents/sendMessage builds a new client)"
+        )
+
+
+def test_jsonpath_parsing_goes_through_module_level_parse():
+    for dotted in (seams.JSON_PATH, seams.RESULT_PATH):
+        module = _import(dotted)
+        assert callable(MotoSeams.unpatched(module, "parse")), (
+            f"{module.__file__}: module attribute parse is gone (localrun caches parsed paths)"
+        )
+
+
+def test_dynamodb_requests_enter_through_call_action():
+    handler = _import(seams.DYNAMODB_RESPONSES).DynamoHandler
+    assert "call_action" in handler.__dict__, (
+        f"{seams.DYNAMODB_RESPONSES}: DynamoHandler.call_action is gone (localrun serialises "
+        "DynamoDB requests there: moto's transact_write_items is not thread-safe)"
+    )
