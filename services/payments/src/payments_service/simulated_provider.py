@@ -178,6 +178,7 @@ class SimulatedProvider:
                         companion,
                     ]
                 )
+            return outcome  # settled by this request: nothing to read back
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise
