@@ -61,11 +61,7 @@ class Shop:
 
     def seed_catalog(self, catalog: Path = SAMPLE_CATALOG) -> list[dict]:
         """Loads products through the inventory service's repository: it owns the item shape."""
-        if str(INVENTORY_SRC) not in sys.path:
-            sys.path.insert(0, str(INVENTORY_SRC))
-        from inventory_service.repository import InventoryRepository
-
-        repository = InventoryRepository(self._table("InventoryTable"))
+        repository = self._inventory()
         products = json.loads(catalog.read_text())["products"]
         for product in products:
             repository.put_product(
@@ -78,11 +74,7 @@ class Shop:
 
     def set_stock(self, sku: str, stock: int) -> None:
         """Sets a seeded product's stock through the inventory repository (e.g. for `bench`)."""
-        if str(INVENTORY_SRC) not in sys.path:
-            sys.path.insert(0, str(INVENTORY_SRC))
-        from inventory_service.repository import InventoryRepository
-
-        repository = InventoryRepository(self._table("InventoryTable"))
+        repository = self._inventory()
         product = repository.get_product(sku)
         if product is None:
             raise KeyError(f"no product {sku}: seed_catalog() first")
@@ -199,6 +191,14 @@ class Shop:
         ]
 
     # -- helpers --------------------------------------------------------------
+
+    def _inventory(self):
+        """The inventory service's own repository: it owns the product item shape."""
+        if str(INVENTORY_SRC) not in sys.path:
+            sys.path.insert(0, str(INVENTORY_SRC))
+        from inventory_service.repository import InventoryRepository
+
+        return InventoryRepository(self._table("InventoryTable"))
 
     def _table(self, logical_id: str):
         [table] = [t for t in self.app.model.tables if t.logical_id == logical_id]

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-import yaml
+from localrun.template import load_template as read_template
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,30 +18,12 @@ _CREATE_TABLE_PROPERTIES = (
 )
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Accepts CloudFormation short tags (!Ref, !Sub, ...) as {"Fn::X": value} mappings."""
-
-
-def _tag(loader, suffix, node):
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _tag)
-
-
 def load_template(path: str | Path) -> dict:
-    """A template by its path from the repository root, e.g. "services/orders/template.yaml"."""
-    with open(ROOT / path) as handle:
-        return yaml.load(handle, Loader=_CfnLoader)
+    """A template by its path from the repository root, e.g. "services/orders/template.yaml".
+
+    The local runner's reader: tests and the local run see the templates the same way.
+    """
+    return read_template(ROOT / path)
 
 
 def create_table(dynamodb, template_path: str | Path, logical_id: str, table_name: str = ""):
