@@ -25,9 +25,13 @@ with pytest.MonkeyPatch.context() as collection_time:
     from payments_service.simulated_provider import SimulatedProvider
 
 
+HANDLER_WIRING = "payments_service.handlers.wiring"
+
+
 def import_fresh(module: str):
-    """Imports a handler module again, as a cold start would."""
+    """Imports a handler module and what it is wired from again, as a cold start would."""
     sys.modules.pop(module, None)
+    sys.modules.pop(HANDLER_WIRING, None)
     return importlib.import_module(module)
 
 

@@ -8,6 +8,7 @@ from payments_service.provider import ProviderConfigurationError, provider_from_
 from payments_service.simulated_provider import SimulatedProvider
 
 HANDLERS = ["payments_service.handlers.charge_payment", "payments_service.handlers.refund_payment"]
+WIRING = "payments_service.handlers.wiring"  # where the provider is chosen, at import
 
 
 def test_simulated_is_selected(table):
@@ -19,11 +20,13 @@ def test_simulated_is_selected(table):
 def test_unknown_provider_fails_the_handler_import(table, monkeypatch, module, value):
     monkeypatch.setenv("PAYMENT_PROVIDER", value)
     sys.modules.pop(module, None)
+    sys.modules.pop(WIRING, None)
 
     with pytest.raises(ProviderConfigurationError, match="one of: simulated"):
         __import__(module)
 
     sys.modules.pop(module, None)
+    sys.modules.pop(WIRING, None)
 
 
 def test_missing_provider_fails_too(table, monkeypatch):

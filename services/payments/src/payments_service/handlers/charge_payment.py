@@ -1,29 +1,15 @@
 """ChargePaymentFunction: the checkout saga's payment step."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from payments_service import domain
+from payments_service.handlers.wiring import metrics, provider, record_metric, repository
 from payments_service.models import ChargePaymentRequest
-from payments_service.provider import provider_from_env
-from payments_service.repository import PaymentRepository, payments_table
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
-
-table = payments_table()
-repository = PaymentRepository(table)
-provider = provider_from_env(ledger_table=table)  # an unknown PAYMENT_PROVIDER fails the import
-
-
-def record_metric(name: str, details: dict[str, str]) -> None:
-    """Details go to metadata, not dimensions: decline codes would explode the metric count."""
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    for key, value in details.items():
-        metrics.add_metadata(key=key, value=value)
 
 
 @logger.inject_lambda_context(correlation_id_path="orderId")
