@@ -24,7 +24,12 @@ def charge_event(load_event):
 
 
 def provider_charges(items: dict) -> list[dict]:
-    return [item for pk, item in items.items() if pk.startswith("SIMPROVIDER#CHARGE#")]
+    """Charges the sandbox made (its ledger keeps declines and counted attempts there too)."""
+    return [
+        item
+        for pk, item in items.items()
+        if pk.startswith("SIMPROVIDER#CHARGE#") and item.get("state") == "SUCCEEDED"
+    ]
 
 
 def emitted_metrics(output: str) -> list[dict]:

@@ -3,11 +3,20 @@
 import pytest
 
 from payments_service.provider import CardDeclined, InvalidProviderRequest, ProviderUnavailable
-from payments_service.simulated_provider import SimulatedProvider
+from payments_service.simulated_provider import SimulatedProvider, charge_id_for
 
 
 def charge_items(snapshot) -> list[dict]:
-    return [item for pk, item in snapshot().items() if pk.startswith("SIMPROVIDER#CHARGE#")]
+    """The charges the sandbox made (its ledger also records declines under the same prefix)."""
+    return [
+        item
+        for pk, item in snapshot().items()
+        if pk.startswith("SIMPROVIDER#CHARGE#") and item.get("state") == "SUCCEEDED"
+    ]
+
+
+def charge_entry(snapshot, idempotency_key: str) -> dict:
+    return snapshot()[f"SIMPROVIDER#CHARGE#{charge_id_for(idempotency_key)}"]
 
 
 @pytest.mark.parametrize("token", ["tok_visa", "tok_mastercard", "tok_refundOutage"])
@@ -15,17 +24,16 @@ def test_succeeding_tokens_create_one_charge(provider, snapshot, token):
     charge = provider.charge(token, 2598, "USD", "ord-1:charge")
 
     assert charge.charge_id.startswith("ch_sim_")
-    entry = snapshot()["SIMPROVIDER#ord-1:charge"]
-    assert (entry["state"], entry["chargeId"], entry["attempts"]) == (
-        "SUCCEEDED",
-        charge.charge_id,
-        1,
-    )
     [stored] = charge_items(snapshot)
+    assert stored == charge_entry(snapshot, "ord-1:charge")
     assert (stored["chargeId"], stored["amountCents"], stored["currency"]) == (
         charge.charge_id,
         2598,
         "USD",
+    )
+    assert (stored["idempotencyKey"], stored["refundsFail"]) == (
+        "ord-1:charge",
+        token == "tok_refundOutage",
     )
 
 
@@ -46,13 +54,18 @@ def test_declining_tokens_decline_and_replay_the_decline(provider, snapshot, tok
             provider.charge(token, 2598, "USD", "ord-1:charge")
         assert declined.value.decline_code == decline_code
 
-    entry = snapshot()["SIMPROVIDER#ord-1:charge"]
-    assert (entry["state"], entry["declineCode"], entry["attempts"]) == (
-        "DECLINED",
-        decline_code,
-        2,
-    )
+    entry = charge_entry(snapshot, "ord-1:charge")
+    assert (entry["state"], entry["declineCode"]) == ("DECLINED", decline_code)
     assert charge_items(snapshot) == []
+
+
+def test_a_key_that_declined_keeps_declining_whatever_the_token(provider):
+    with pytest.raises(CardDeclined):
+        provider.charge("tok_chargeDeclined", 2598, "USD", "ord-1:charge")
+
+    with pytest.raises(CardDeclined) as replayed:
+        provider.charge("tok_visa", 2598, "USD", "ord-1:charge")
+    assert replayed.value.decline_code == "generic_decline"
 
 
 @pytest.mark.parametrize("outages", [1, 3, 9])
@@ -63,13 +76,15 @@ def test_outage_token_fails_n_attempts_across_fresh_instances_then_succeeds(
         with pytest.raises(ProviderUnavailable):
             # A new instance per attempt, as a new Lambda invocation would have.
             SimulatedProvider(table).charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
-        assert snapshot()["SIMPROVIDER#ord-2:charge"]["attempts"] == attempt
+        assert charge_entry(snapshot, "ord-2:charge")["attempts"] == attempt
         assert charge_items(snapshot) == []
 
     charge = SimulatedProvider(table).charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
 
-    assert snapshot()["SIMPROVIDER#ord-2:charge"]["chargeId"] == charge.charge_id
+    assert charge_entry(snapshot, "ord-2:charge")["chargeId"] == charge.charge_id
     assert len(charge_items(snapshot)) == 1
+    replayed = SimulatedProvider(table).charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
+    assert replayed == charge
 
 
 def test_outage_counts_are_per_idempotency_key(provider):
@@ -102,7 +117,10 @@ def test_reusing_a_key_with_another_amount_is_refused(provider, snapshot):
 
     with pytest.raises(InvalidProviderRequest):
         provider.charge("tok_visa", 9999, "USD", "ord-1:charge")
+    with pytest.raises(InvalidProviderRequest):
+        provider.charge("tok_outage_1", 2598, "EUR", "ord-1:charge")
     assert len(charge_items(snapshot)) == 1
+    assert charge_entry(snapshot, "ord-1:charge")["amountCents"] == 2598
 
 
 def test_ledger_never_holds_the_token(provider, snapshot):
@@ -143,6 +161,10 @@ def test_refund_above_the_charge_or_of_an_unknown_charge_is_refused(provider, sn
         provider.refund(charge.charge_id, 2599, "ord-1:refund")
     with pytest.raises(InvalidProviderRequest):
         provider.refund("ch_sim_missing", 100, "ord-9:refund")
+    with pytest.raises(CardDeclined):
+        provider.charge("tok_chargeDeclined", 100, "USD", "ord-8:charge")
+    with pytest.raises(InvalidProviderRequest):  # a decline is not a charge
+        provider.refund(charge_id_for("ord-8:charge"), 100, "ord-8:refund")
     assert "refundId" not in charge_items(snapshot)[0]
 
 

@@ -1,10 +1,12 @@
 """A sandbox payment provider with documented test tokens (see services/payments/README.md).
 
-It behaves like a real provider with idempotency keys: its ledger lives in the payments table
-under `SIMPROVIDER#<idempotencyKey>` (plus `SIMPROVIDER#CHARGE#<chargeId>`, so a refund can find
-its charge), a replayed key returns the same charge or refund instead of making a new one, and
-attempt counters survive across Lambda invocations. It never stores the token, only what the
-token made happen.
+It behaves like a real provider with idempotency keys. Its ledger lives in the payments table:
+one item per charge, `SIMPROVIDER#CHARGE#<chargeId>`, whose id is derived from the charge's
+idempotency key, so a replayed key lands on the same item and returns the same charge (or the
+same decline) instead of making a new one; and `SIMPROVIDER#<idempotencyKey>` per refund.
+Attempts are counted only where an answer depends on them (the outage tokens, refunds), so a
+plain charge is one conditional write. It never stores the token, only what the token made
+happen.
 """
 
 import re
@@ -12,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from payments_service.provider import (
@@ -35,6 +38,8 @@ SUCCEEDED = "SUCCEEDED"
 DECLINED = "DECLINED"
 LEDGER_PREFIX = "SIMPROVIDER#"
 CHARGE_PREFIX = "SIMPROVIDER#CHARGE#"
+_deserialize = TypeDeserializer().deserialize
+_CHARGE_IDS = uuid.UUID("6f0f6a52-3b9e-4c55-9a43-5b8f3a1e2c10")  # namespace of key -> charge id
 
 
 def _now() -> str:
@@ -46,6 +51,11 @@ def _is_condition_failure(error: ClientError) -> bool:
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
+def charge_id_for(idempotency_key: str) -> str:
+    """The id of the charge a key makes: the same key always reaches the same ledger item."""
+    return f"ch_sim_{uuid.uuid5(_CHARGE_IDS, idempotency_key).hex}"
+
+
 class SimulatedProvider:
     def __init__(self, table: Any) -> None:
         self._table = table
@@ -53,45 +63,35 @@ class SimulatedProvider:
     def charge(
         self, token: str, amount_cents: int, currency: str, idempotency_key: str
     ) -> ProviderCharge:
-        entry = self._count_attempt(
-            idempotency_key, "charge", {"amountCents": amount_cents, "currency": currency}
-        )
-        if "state" in entry:
-            return _replay_charge(entry)
-
-        outage = OUTAGE_TOKEN.fullmatch(token)
-        if outage and entry["attempts"] <= int(outage.group(1)):
-            raise ProviderUnavailable(f"simulated outage (attempt {entry['attempts']})")
-        if not (outage or token in SUCCEEDING_TOKENS or token == REFUND_OUTAGE_TOKEN):
-            decline_code = DECLINING_TOKENS.get(token, UNKNOWN_TOKEN_DECLINE)
-            return _replay_charge(
-                self._settle(idempotency_key, {"state": DECLINED, "declineCode": decline_code})
-            )
-
-        charge_id = f"ch_sim_{uuid.uuid4().hex}"
-        charge = {
-            "pk": CHARGE_PREFIX + charge_id,
-            "chargeId": charge_id,
+        charge_id = charge_id_for(idempotency_key)
+        pk = CHARGE_PREFIX + charge_id
+        request = {
+            "idempotencyKey": idempotency_key,
             "amountCents": amount_cents,
             "currency": currency,
-            "refundsFail": token == REFUND_OUTAGE_TOKEN,
-            "createdAt": _now(),
         }
-        create_charge = {
-            "Put": {
-                "TableName": self._table.name,
-                "Item": charge,
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        settled = self._settle(
-            idempotency_key, {"state": SUCCEEDED, "chargeId": charge_id}, create_charge
-        )
-        return _replay_charge(settled)
+        outage = OUTAGE_TOKEN.fullmatch(token)
+        if outage:
+            entry = self._count_attempt(pk, "charge", request)
+            if "state" in entry:
+                return _replay_charge(entry)
+            if entry["attempts"] <= int(outage.group(1)):
+                raise ProviderUnavailable(f"simulated outage (attempt {entry['attempts']})")
+
+        if outage or token in SUCCEEDING_TOKENS or token == REFUND_OUTAGE_TOKEN:
+            outcome = {"state": SUCCEEDED, "chargeId": charge_id}
+            outcome["refundsFail"] = token == REFUND_OUTAGE_TOKEN
+        else:
+            outcome = {"state": DECLINED}
+            outcome["declineCode"] = DECLINING_TOKENS.get(token, UNKNOWN_TOKEN_DECLINE)
+        if outage:  # its attempts are already recorded: settle that entry
+            return _replay_charge(self._settle(pk, outcome))
+        return _replay_charge(self._record_first(pk, "charge", request, outcome))
 
     def refund(self, charge_id: str, amount_cents: int, idempotency_key: str) -> ProviderRefund:
+        pk = LEDGER_PREFIX + idempotency_key
         entry = self._count_attempt(
-            idempotency_key, "refund", {"chargeId": charge_id, "amountCents": amount_cents}
+            pk, "refund", {"chargeId": charge_id, "amountCents": amount_cents}
         )
         if "state" in entry:
             return ProviderRefund(refund_id=entry["refundId"])
@@ -99,7 +99,7 @@ class SimulatedProvider:
         charge = self._table.get_item(
             Key={"pk": CHARGE_PREFIX + charge_id}, ConsistentRead=True
         ).get("Item")
-        if charge is None:
+        if charge is None or charge.get("state") != SUCCEEDED:
             raise InvalidProviderRequest(f"no such charge: {charge_id}")
         if charge["refundsFail"]:
             raise ProviderUnavailable("simulated refund outage")
@@ -121,18 +121,18 @@ class SimulatedProvider:
             }
         }
         settled = self._settle(
-            idempotency_key, {"state": SUCCEEDED, "refundId": refund_id}, mark_charge_refunded
+            pk, {"state": SUCCEEDED, "refundId": refund_id}, mark_charge_refunded
         )
         return ProviderRefund(refund_id=settled["refundId"])
 
-    def _count_attempt(self, key: str, kind: str, request: dict) -> dict:
+    def _count_attempt(self, pk: str, kind: str, request: dict) -> dict:
         """Counts this attempt and returns the ledger entry. The first request fixes the
         parameters; reusing a key with different ones is refused, as real providers do."""
         names = {"#kind": "kind", **{f"#{field}": field for field in request}}
         values = {f":{field}": value for field, value in request.items()}
         keep_first = ", ".join(f"#{f} = if_not_exists(#{f}, :{f})" for f in request)
         entry = self._table.update_item(
-            Key={"pk": LEDGER_PREFIX + key},
+            Key={"pk": pk},
             UpdateExpression=(
                 f"ADD attempts :one SET #kind = if_not_exists(#kind, :kind), {keep_first}, "
                 "createdAt = if_not_exists(createdAt, :now), updatedAt = :now"
@@ -141,15 +141,34 @@ class SimulatedProvider:
             ExpressionAttributeValues={":one": 1, ":kind": kind, ":now": _now(), **values},
             ReturnValues="ALL_NEW",
         )["Attributes"]
-        if entry["kind"] != kind or any(entry[f] != v for f, v in request.items()):
-            raise InvalidProviderRequest(f"idempotency key {key!r} reused with other parameters")
+        _refuse_other_parameters(entry, kind, request)
         return entry
 
-    def _settle(self, key: str, outcome: dict, companion: dict | None = None) -> dict:
-        """Records a key's outcome exactly once, together with `companion` (a TransactWriteItems
-        entry) when given, and returns the settled entry. If a concurrent request with the same
-        key settled first, its outcome wins."""
-        pk = LEDGER_PREFIX + key
+    def _record_first(self, pk: str, kind: str, request: dict, outcome: dict) -> dict:
+        """Records the outcome of a request whose key is new, in one conditional write, and
+        returns it; a replayed key gets the outcome recorded first instead."""
+        now = _now()
+        entry = {"pk": pk, "kind": kind, **request, **outcome, "createdAt": now, "updatedAt": now}
+        try:
+            self._table.put_item(
+                Item=entry,
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return entry
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            recorded = {k: _deserialize(v) for k, v in error.response["Item"].items()}
+        _refuse_other_parameters(recorded, kind, request)
+        if "state" not in recorded:  # attempts were counted (an outage token) but none settled
+            return self._settle(pk, outcome)
+        return recorded
+
+    def _settle(self, pk: str, outcome: dict, companion: dict | None = None) -> dict:
+        """Records a ledger entry's outcome exactly once, together with `companion` (a
+        TransactWriteItems entry) when given, and returns the settled entry. If a concurrent
+        request with the same key settled first, its outcome wins."""
         assignments = ", ".join(f"#{f} = :{f}" for f in outcome)
         names = {"#state": "state", **{f"#{f}": f for f in outcome}}
         values = {f":{f}": v for f, v in outcome.items()} | {":now": _now()}
@@ -185,8 +204,15 @@ class SimulatedProvider:
         settled = self._table.get_item(Key={"pk": pk}, ConsistentRead=True)["Item"]
         if "state" not in settled:
             # Only the companion's guard can have failed (e.g. the charge was already refunded).
-            raise InvalidProviderRequest(f"request for idempotency key {key!r} was refused")
+            raise InvalidProviderRequest(f"request {pk!r} was refused")
         return settled
+
+
+def _refuse_other_parameters(entry: dict, kind: str, request: dict) -> None:
+    if entry["kind"] != kind or any(entry.get(f) != v for f, v in request.items()):
+        raise InvalidProviderRequest(
+            f"{entry['pk']!r}: idempotency key reused with other parameters"
+        )
 
 
 def _replay_charge(entry: dict) -> ProviderCharge:
