@@ -164,6 +164,14 @@ def test_jsonpath_parsing_goes_through_module_level_parse():
         )
 
 
+def test_eventbridge_parses_its_envelope_paths_through_jsonpath_ng_ext_parse():
+    module = _import(seams.EVENTS_UTILS)
+    assert "from jsonpath_ng.ext import parse" in source_of(module.EventTemplateParser.parse), (
+        f"{module.__file__}: EventTemplateParser.parse no longer imports jsonpath_ng.ext.parse at "
+        "call time (localrun caches parsed paths there)"
+    )
+
+
 def test_dynamodb_requests_enter_through_call_action():
     handler = _import(seams.DYNAMODB_RESPONSES).DynamoHandler
     assert "call_action" in handler.__dict__, (
