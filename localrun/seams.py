@@ -7,7 +7,10 @@ that; they are pinned by requirements-dev.txt (moto==5.2.5) and watched by
 tests/localrun/test_moto_seams.py, which names the attribute that moved.
 
 - `lambda_eval_utils.boto_client_for`: `arn:aws:states:::lambda:invoke` (and plain Lambda ARN)
-  tasks get a Lambda client pointed at the local Lambda service; other services unchanged.
+  tasks get a Lambda client of the local Lambda service. A synchronous Invoke is handed to that
+  service in this process, as Step Functions reaches Lambda inside AWS, with the response (or
+  ClientError) botocore would have parsed from the Invoke API: the HTTP round trip through
+  botocore cost ~3 ms per task. Anything else goes over the Invoke API. Other services unchanged.
 - `retrier_decl.time` (its `time.sleep(interval)`) and `WaitFunction._wait_interval`: with
   virtual time, Retry backoffs and Wait states are recorded in `sleeps` and skipped, so a test of
   a 3-retry backoff or a 30 s Wait takes milliseconds and can assert the intervals.
@@ -33,16 +36,23 @@ tests/localrun/test_moto_seams.py, which names the attribute that moved.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import pkgutil
 import threading
 import time
 import types
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+
+from localrun.lambdas import InvocationResult, LambdaServiceError
 
 MOTO_VERSION = "5.2.5"
 
@@ -118,13 +128,56 @@ def _warm_heap_keys(component: Any, seen: set[int]) -> None:
         _warm_heap_keys(child, seen)
 
 
+class LocalLambdaClient:
+    """What moto's Lambda tasks get as their Lambda client (they only call `invoke`)."""
+
+    def __init__(self, invoke: Callable[[str, bytes], InvocationResult], http_client: Any):
+        self._invoke = invoke
+        self._http = http_client  # the same service over its Invoke API
+        self.meta = http_client.meta
+
+    def invoke(self, **parameters: Any) -> dict:
+        synchronous = parameters.get("InvocationType", "RequestResponse") == "RequestResponse"
+        if not synchronous or set(parameters) - {"FunctionName", "Payload", "InvocationType"}:
+            return self._http.invoke(**parameters)
+        metadata = {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": 200, "RetryAttempts": 0}
+        try:
+            result = self._invoke(parameters["FunctionName"], parameters.get("Payload", b""))
+        except LambdaServiceError as error:
+            metadata["HTTPStatusCode"] = error.status
+            raise ClientError(
+                {
+                    "Error": {"Code": error.code, "Message": error.message},
+                    "ResponseMetadata": metadata,
+                },
+                "Invoke",
+            ) from None
+        response = {
+            "ResponseMetadata": metadata,
+            "StatusCode": 200,
+            "ExecutedVersion": "$LATEST",
+            "Payload": StreamingBody(io.BytesIO(result.payload), len(result.payload)),
+        }
+        if result.function_error:
+            response["FunctionError"] = result.function_error
+        return response
+
+
 class MotoSeams:
     """Install/uninstall the patches; one instance active per process (moto is global)."""
 
     _active: MotoSeams | None = None
     _active_lock = threading.Lock()
 
-    def __init__(self, lambda_endpoint_url: str, *, virtual_time: bool):
+    def __init__(
+        self,
+        lambda_endpoint_url: str,
+        *,
+        virtual_time: bool,
+        invoke: Callable[[str, bytes], InvocationResult] | None = None,
+    ):
+        """`invoke(function, payload)`: the local Lambda service's own, for in-process Invoke;
+        without it every Lambda task goes over the Invoke API at `lambda_endpoint_url`."""
         self.lambda_endpoint_url = lambda_endpoint_url
         self.virtual_time = virtual_time
         self.sleeps: list[VirtualSleep] = []
@@ -132,7 +185,7 @@ class MotoSeams:
         self._originals: list[tuple[Any, str, Any]] = []
         self._programs: dict[str, Any] = {}
         self._programs_lock = threading.Lock()
-        self._lambda_client = boto3.client(
+        http_lambda_client = boto3.client(
             "lambda",
             endpoint_url=lambda_endpoint_url,
             region_name="us-east-1",
@@ -146,6 +199,9 @@ class MotoSeams:
                 retries={"max_attempts": 0, "total_max_attempts": 1},
                 max_pool_connections=64,  # one per concurrent execution, beyond the default 10
             ),
+        )
+        self._lambda_client = (
+            LocalLambdaClient(invoke, http_lambda_client) if invoke else http_lambda_client
         )
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._clients_lock = threading.Lock()

@@ -112,7 +112,9 @@ class LocalApp:
             self._exit.callback(self.lambdas.stop)
             self.lambdas.start(port=self._lambda_port)
 
-            self.seams = MotoSeams(self.lambdas.endpoint_url, virtual_time=virtual_time)
+            self.seams = MotoSeams(
+                self.lambdas.endpoint_url, virtual_time=virtual_time, invoke=self.lambdas.invoke
+            )
             self._exit.callback(self.seams.uninstall)
             self.seams.install()
 
