@@ -31,10 +31,15 @@ tests/localrun/test_moto_seams.py, which names the attribute that moved.
 - `DynamoHandler.call_action` (moto.dynamodb.responses): one DynamoDB request at a time. moto's
   server runs requests in threads and `transact_write_items` deep-copies the tables while other
   threads write them ("dictionary changed size during iteration", HTTP 500) under concurrency.
+- `DynamoDBBackend.transact_write_items` and the `copy` module moto.dynamodb.models uses: to roll
+  a failed transaction back moto deep-copies every table it touches, so a transaction costs
+  O(table size) (3 ms at 10 items, 43 ms at 1,000). The seam snapshots the items the
+  transaction names instead, restores them if it fails, and lets moto's table copy be the table.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import io
 import os
@@ -64,6 +69,7 @@ SERVICE_TASKS = f"{_PARSER}.asl.component.state.exec.state_task.service"
 JSON_PATH = f"{_PARSER}.asl.utils.json_path"
 RESULT_PATH = f"{_PARSER}.asl.component.common.path.result_path"
 DYNAMODB_RESPONSES = "moto.dynamodb.responses"
+DYNAMODB_MODELS = "moto.dynamodb.models"
 EXECUTION_WORKER = f"{_PARSER}.backend.execution_worker"
 EVENTS_UTILS = "moto.events.utils"
 JSONPATH_EXT = "jsonpath_ng.ext"
@@ -126,6 +132,52 @@ def _warm_heap_keys(component: Any, seen: set[int]) -> None:
         children = list(vars(component).values())
     for child in children:
         _warm_heap_keys(child, seen)
+
+
+class _TablesAreNotCopied(types.SimpleNamespace):
+    """Stands in for the `copy` module inside moto.dynamodb.models: deepcopy() of a Table is the
+    table itself (transactions snapshot their items instead); everything else is the module."""
+
+    def __init__(self, table_class: type):
+        super().__init__()
+        self._table_class = table_class
+
+    def deepcopy(self, value: Any, memo: dict | None = None) -> Any:
+        return value if isinstance(value, self._table_class) else copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def _item_snapshots(backend: Any, transact_items: list[dict]) -> list[tuple]:
+    """(table, hash, range, deep copy of the item or None) for every item the transaction names.
+    An entry without a usable key is skipped: moto fails it before it writes anything."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    snapshots = []
+    for entry in transact_items:
+        try:
+            [(operation, request)] = entry.items()
+            table = backend.tables[request["TableName"]]
+            key = request["Item"] if operation == "Put" else request["Key"]
+            hash_value = DynamoType(key[table.hash_key_attr])
+            range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+        except (KeyError, TypeError, ValueError):
+            continue
+        item = table.get_item(hash_value, range_value)
+        snapshots.append((table, hash_value, range_value, copy.deepcopy(item)))
+    return snapshots
+
+
+def _restore(table: Any, hash_value: Any, range_value: Any, item: Any) -> None:
+    """Put back one item as it was (what Table.put_item/delete_item write, minus stream records)."""
+    bucket, key = (
+        (table.items[hash_value], range_value) if range_value else (table.items, hash_value)
+    )
+    if item is None:
+        bucket.pop(key, None)
+    else:
+        bucket[key] = item
 
 
 class LocalLambdaClient:
@@ -250,6 +302,22 @@ class MotoSeams:
                 return call_action(handler)
 
         self._patch(dynamodb_handler, "call_action", one_dynamodb_request_at_a_time)
+
+        dynamodb_models = _import(DYNAMODB_MODELS)
+        backend_class = dynamodb_models.DynamoDBBackend
+        transact_write_items = backend_class.__dict__["transact_write_items"]
+
+        def rolled_back_by_item(backend, transact_items: list[dict]) -> None:
+            snapshots = _item_snapshots(backend, transact_items)
+            try:
+                return transact_write_items(backend, transact_items)
+            except BaseException:
+                for snapshot in snapshots:  # all taken before it ran: any order restores
+                    _restore(*snapshot)
+                raise
+
+        self._patch(dynamodb_models, "copy", _TablesAreNotCopied(dynamodb_models.Table))
+        self._patch(backend_class, "transact_write_items", rolled_back_by_item)
 
         worker_class = _import(EXECUTION_WORKER).ExecutionWorker
 

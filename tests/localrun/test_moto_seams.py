@@ -178,3 +178,102 @@ def test_dynamodb_requests_enter_through_call_action():
         f"{seams.DYNAMODB_RESPONSES}: DynamoHandler.call_action is gone (localrun serialises "
         "DynamoDB requests there: moto's transact_write_items is not thread-safe)"
     )
+
+
+def test_transactions_roll_back_from_deep_copies_of_the_tables_they_touch():
+    module = _import(seams.DYNAMODB_MODELS)
+    where = module.__file__
+    assert MotoSeams.unpatched(module, "copy") is __import__("copy"), (
+        f"{where}: no module-level `import copy` (localrun swaps it so tables are not copied)"
+    )
+    body = source_of(MotoSeams.unpatched(module.DynamoDBBackend, "transact_write_items"))
+    assert "copy.deepcopy(" in body and "self.tables[table_name]" in body, (
+        f"{where}: DynamoDBBackend.transact_write_items no longer snapshots whole tables with "
+        "copy.deepcopy (localrun snapshots the items a transaction names instead)"
+    )
+
+
+@pytest.fixture
+def seams_on_mock_dynamodb():
+    """moto in process with the seams installed; the table `t` holds `stock` with 5 left."""
+    if MotoSeams._active is not None:
+        pytest.skip("a LocalApp of this test session has the seams installed")
+    import boto3
+    from moto import mock_aws
+
+    patch = MotoSeams("http://127.0.0.1:9", virtual_time=True)
+    with mock_aws():
+        patch.install()
+        try:
+            client = boto3.client(
+                "dynamodb",
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            client.create_table(
+                TableName="t",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            client.put_item(TableName="t", Item={"pk": {"S": "stock"}, "left": {"N": "5"}})
+            yield client
+        finally:
+            patch.uninstall()
+
+
+def reserve(quantity: int, reservation: str) -> list[dict]:
+    return [
+        {
+            "Update": {
+                "TableName": "t",
+                "Key": {"pk": {"S": "stock"}},
+                "UpdateExpression": "SET #left = #left - :q",
+                "ConditionExpression": "#left >= :q",
+                "ExpressionAttributeNames": {"#left": "left"},
+                "ExpressionAttributeValues": {":q": {"N": str(quantity)}},
+            }
+        },
+        {
+            "Put": {
+                "TableName": "t",
+                "Item": {"pk": {"S": reservation}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+
+
+def table_state(client) -> dict:
+    return {i["pk"]["S"]: i for i in client.scan(TableName="t")["Items"]}
+
+
+def test_a_failed_transaction_leaves_every_item_it_named_as_it_was(seams_on_mock_dynamodb):
+    from botocore.exceptions import ClientError
+
+    client = seams_on_mock_dynamodb
+    client.transact_write_items(TransactItems=reserve(2, "res-1"))
+    before = table_state(client)
+
+    # The update applies first, then the put's guard fails: the update must be undone.
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(TransactItems=reserve(1, "res-1"))
+    # The guard of the first entry fails, after nothing was written.
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(TransactItems=reserve(9, "res-2"))
+
+    assert table_state(client) == before
+    assert before["stock"]["left"] == {"N": "3"}
+
+
+def test_a_transaction_naming_an_item_twice_restores_its_first_state(seams_on_mock_dynamodb):
+    from botocore.exceptions import ClientError
+
+    client = seams_on_mock_dynamodb
+    twice = reserve(1, "res-1")[:1] * 2
+
+    with pytest.raises(ClientError):
+        client.transact_write_items(TransactItems=twice)
+
+    assert table_state(client)["stock"]["left"] == {"N": "5"}
