@@ -7,14 +7,15 @@ histories, the payments table, the alerts queue, the mail SES sent, the events o
 
 from __future__ import annotations
 
+import http.client
 import json
 import sys
-import urllib.error
-import urllib.request
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -52,6 +53,7 @@ class Shop:
         self.app = app
         self._tap_url: str | None = None
         self._tapped: list[dict] = []
+        self._connections = threading.local()  # one kept-alive API connection per thread
 
     # -- set-up ---------------------------------------------------------------
 
@@ -110,19 +112,31 @@ class Shop:
     # -- the customer's side: HTTP ------------------------------------------------
 
     def request(self, method: str, path: str, body: Any = None, headers=None) -> Response:
+        """One API call on this thread's kept-alive connection, as browsers and SDKs make them."""
         data = body if isinstance(body, bytes | None) else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.app.api_url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json", **(headers or {})},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as reply:
-                status, raw, reply_headers = reply.status, reply.read(), dict(reply.headers)
-        except urllib.error.HTTPError as error:
-            status, raw, reply_headers = error.code, error.read(), dict(error.headers)
-        return Response(status, json.loads(raw) if raw else None, reply_headers)
+        url = urlsplit(self.app.api_url)
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        for attempt in (1, 2):
+            connection = self._connection(url, fresh=attempt == 2)
+            try:
+                connection.request(method, url.path + path, body=data, headers=headers)
+                reply = connection.getresponse()
+                raw = reply.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed the kept-alive connection before reading this request.
+                if attempt == 2:
+                    raise
+        return Response(reply.status, json.loads(raw) if raw else None, dict(reply.headers))
+
+    def _connection(self, url, fresh: bool) -> http.client.HTTPConnection:
+        connection = getattr(self._connections, "api", None)
+        if connection is None or fresh or connection.port != url.port:
+            if connection is not None:
+                connection.close()
+            connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+            self._connections.api = connection
+        return connection
 
     def place_order(
         self,
