@@ -28,9 +28,10 @@ tests/localrun/test_moto_seams.py, which names the attribute that moved.
 - `jsonpath_ng.ext.parse`, which `EventTemplateParser.parse` imports at each call: EventBridge
   parses the 8 JSONPaths of its envelope for every event it delivers to a target (~5 ms per
   putEvents); the cache makes that once per path.
-- `DynamoHandler.call_action` (moto.dynamodb.responses): one DynamoDB request at a time. moto's
-  server runs requests in threads and `transact_write_items` deep-copies the tables while other
-  threads write them ("dictionary changed size during iteration", HTTP 500) under concurrency.
+- `DynamoHandler.call_action` (moto.dynamodb.responses): one DynamoDB request at a time, so each
+  is atomic as in DynamoDB. moto's server runs requests in threads and its backend has no locks:
+  two conditional writes could both pass their condition (an oversell), and a transaction could
+  read tables other threads are writing ("dictionary changed size during iteration", HTTP 500).
 - `DynamoDBBackend.transact_write_items` and the `copy` module moto.dynamodb.models uses: to roll
   a failed transaction back moto deep-copies every table it touches, so a transaction costs
   O(table size) (3 ms at 10 items, 43 ms at 1,000). The seam snapshots the items the
