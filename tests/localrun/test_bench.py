@@ -97,3 +97,10 @@ def test_cli_bench_runs_the_bench_on_the_application(monkeypatch, capsys):
     assert main(["bench"]) == 0
     [app] = ran
     assert isinstance(app, LocalApp) and app.emulator is None  # bench starts it itself
+
+
+def test_cold_init_ratio_pairs_each_round_with_its_own_baseline():
+    # Round 2 ran in a slow spell: both sides doubled, and the pairing cancels it.
+    assert bench.paired_ratio([120.0, 240.0, 126.0], [100.0, 200.0, 100.0]) == pytest.approx(1.2)
+    with pytest.raises(ValueError):
+        bench.paired_ratio([1.0], [1.0, 2.0])
