@@ -7,16 +7,24 @@ is global to this process: one `Emulator` at a time, and `stop()` resets it.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
+import socket
 import threading
 import urllib.request
+from typing import Any
 
 import boto3
 from botocore.config import Config
 from moto.core.config import default_user_config
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from localrun.template import ACCOUNT_ID, REGION, AppModel
 
@@ -30,6 +38,90 @@ class EmulatorError(Exception):
     """The model asks for something the emulator cannot reproduce faithfully."""
 
 
+class _EndedStream:
+    """What werkzeug's after-response discard reads on a kept-alive connection: nothing."""
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+
+_ENDED_STREAM = _EndedStream()
+_ENDED_SOCKET, _peer = socket.socketpair()  # always readable (EOF): the discard never waits
+_peer.close()
+
+
+class _KeepAliveRequestHandler(MotoRequestHandler):
+    """moto's request handler, keeping HTTP/1.1 connections alive.
+
+    werkzeug's development server answers every request with "Connection: close", then reads
+    and discards whatever the socket still holds (it cannot tell an unread body from the next
+    request). So each AWS call paid a TCP connect, an accept and a new server thread, about a
+    tenth of the runner's CPU per order. A request with a Content-Length (every AWS SDK call
+    here) is read whole before moto sees it, and the discard is pointed at an ended stream, so
+    the next request stays where it is. Anything else (chunked, Expect, HTTP/1.0) keeps
+    werkzeug's close. tests/localrun/test_emulator_server.py watches werkzeug's discard.
+    """
+
+    timeout = 300  # seconds an idle connection is kept; clients reconnect after that
+    # A response goes out in several small writes: without this, Nagle's algorithm holds each
+    # one back until the client's delayed ACK (~40 ms) once the connection is reused.
+    disable_nagle_algorithm = True
+
+    def handle_one_request(self) -> None:
+        self._keep_alive = False
+        stream, connection = self.rfile, self.connection
+        try:
+            super().handle_one_request()
+        finally:
+            self.rfile, self.connection = stream, connection
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        length = self.headers.get("Content-Length", "0")
+        self._keep_alive = (
+            self.request_version == "HTTP/1.1"
+            and length.isdigit()
+            and "Transfer-Encoding" not in self.headers
+            and "Expect" not in self.headers
+        )
+        if self._keep_alive:
+            environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(length)))
+            self.rfile, self.connection = _ENDED_STREAM, _ENDED_SOCKET  # for the discard only
+        return environ
+
+    def send_header(self, keyword: str, value: str) -> None:
+        closing = keyword.lower() == "connection" and value.lower() == "close"
+        if not (closing and self._keep_alive):
+            super().send_header(keyword, value)
+
+
+class _MotoServer:
+    """moto's server (its WSGI application) on loopback, in a thread, with keep-alive."""
+
+    def __init__(self) -> None:
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> tuple[str, int]:
+        application = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(
+            "127.0.0.1", 0, application, threaded=True, request_handler=_KeepAliveRequestHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="moto-server", daemon=True
+        )
+        self._thread.start()
+        host, port = self._server.server_address[:2]
+        return str(host), port
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+
 class Emulator:
     """Start moto, switch on real Step Functions execution, create the model's resources."""
 
@@ -38,7 +130,7 @@ class Emulator:
 
     def __init__(self, model: AppModel):
         self.model = model
-        self._server: ThreadedMotoServer | None = None
+        self._server: _MotoServer | None = None
         self._previous_moto_port: str | None = None
         self._previous_sfn_config: dict | None = None
         self.url = ""
@@ -57,10 +149,8 @@ class Emulator:
         werkzeug_log = logging.getLogger("werkzeug")
         if werkzeug_log.level == logging.NOTSET:
             werkzeug_log.setLevel(logging.WARNING)  # moto's per-request access log is noise here
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        self._server = server
-        host, port = server.get_host_and_port()
+        self._server = _MotoServer()
+        host, port = self._server.start()
         self.url = f"http://{host}:{port}"
         # moto's Step Functions interpreter calls the other services (events, sqs, ...) at
         # http://localhost:$MOTO_PORT, read at call time.
