@@ -28,6 +28,8 @@ tests/localrun/test_moto_seams.py, which names the attribute that moved.
 - `jsonpath_ng.ext.parse`, which `EventTemplateParser.parse` imports at each call: EventBridge
   parses the 8 JSONPaths of its envelope for every event it delivers to a target (~5 ms per
   putEvents); the cache makes that once per path.
+- `moto.backends.list_of_moto_modules`: moto's server lists and stats its own package
+  directory (~150 entries) on every request to find the service; the listing is taken once.
 - `DynamoHandler.call_action` (moto.dynamodb.responses): one DynamoDB request at a time, so each
   is atomic as in DynamoDB. moto's server runs requests in threads and its backend has no locks:
   two conditional writes could both pass their condition (an oversell), and a transaction could
@@ -73,6 +75,7 @@ DYNAMODB_RESPONSES = "moto.dynamodb.responses"
 DYNAMODB_MODELS = "moto.dynamodb.models"
 EXECUTION_WORKER = f"{_PARSER}.backend.execution_worker"
 EVENTS_UTILS = "moto.events.utils"
+BACKENDS = "moto.backends"
 JSONPATH_EXT = "jsonpath_ng.ext"
 _EVENT_ENVELOPE_WITH_ACCOUNT = (
     '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
@@ -293,6 +296,10 @@ class MotoSeams:
 
         for module in (_import(JSON_PATH), _import(RESULT_PATH), _import(JSONPATH_EXT)):
             self._patch(module, "parse", functools.lru_cache(maxsize=4096)(module.parse))
+
+        backends = _import(BACKENDS)
+        moto_modules = tuple(backends.list_of_moto_modules())
+        self._patch(backends, "list_of_moto_modules", lambda: moto_modules)
 
         dynamodb_handler = _import(DYNAMODB_RESPONSES).DynamoHandler
         call_action = dynamodb_handler.__dict__["call_action"]

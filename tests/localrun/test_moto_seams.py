@@ -172,6 +172,16 @@ def test_eventbridge_parses_its_envelope_paths_through_jsonpath_ng_ext_parse():
     )
 
 
+def test_the_server_finds_services_through_list_of_moto_modules():
+    app = _import("moto.moto_server.werkzeug_app").DomainDispatcherApplication
+    assert "backends.list_of_moto_modules()" in source_of(app.get_backend_for_host), (
+        "DomainDispatcherApplication.get_backend_for_host no longer calls "
+        "backends.list_of_moto_modules() (localrun lists moto's package once)"
+    )
+    listing = MotoSeams.unpatched(_import(seams.BACKENDS), "list_of_moto_modules")
+    assert {"dynamodb", "stepfunctions", "events"} <= set(listing())
+
+
 def test_dynamodb_requests_enter_through_call_action():
     handler = _import(seams.DYNAMODB_RESPONSES).DynamoHandler
     assert "call_action" in handler.__dict__, (
