@@ -38,14 +38,8 @@ class EmulatorError(Exception):
     """The model asks for something the emulator cannot reproduce faithfully."""
 
 
-class _EndedStream:
-    """What werkzeug's after-response discard reads on a kept-alive connection: nothing."""
-
-    def read(self, size: int = -1) -> bytes:
-        return b""
-
-
-_ENDED_STREAM = _EndedStream()
+# What werkzeug's after-response discard reads on a kept-alive connection: nothing, at once.
+_ENDED_STREAM = io.BytesIO()
 _ENDED_SOCKET, _peer = socket.socketpair()  # always readable (EOF): the discard never waits
 _peer.close()
 

@@ -79,11 +79,11 @@ class SimulatedProvider:
                 raise ProviderUnavailable(f"simulated outage (attempt {entry['attempts']})")
 
         if outage or token in SUCCEEDING_TOKENS or token == REFUND_OUTAGE_TOKEN:
-            outcome = {"state": SUCCEEDED, "chargeId": charge_id}
-            outcome["refundsFail"] = token == REFUND_OUTAGE_TOKEN
+            refunds_fail = token == REFUND_OUTAGE_TOKEN
+            outcome = {"state": SUCCEEDED, "chargeId": charge_id, "refundsFail": refunds_fail}
         else:
-            outcome = {"state": DECLINED}
-            outcome["declineCode"] = DECLINING_TOKENS.get(token, UNKNOWN_TOKEN_DECLINE)
+            decline_code = DECLINING_TOKENS.get(token, UNKNOWN_TOKEN_DECLINE)
+            outcome = {"state": DECLINED, "declineCode": decline_code}
         if outage:  # its attempts are already recorded: settle that entry
             return _replay_charge(self._settle(pk, outcome))
         return _replay_charge(self._record_first(pk, "charge", request, outcome))
