@@ -49,8 +49,8 @@ class _KeepAliveRequestHandler(MotoRequestHandler):
 
     werkzeug's development server answers every request with "Connection: close", then reads
     and discards whatever the socket still holds (it cannot tell an unread body from the next
-    request). So each AWS call paid a TCP connect, an accept and a new server thread, about a
-    tenth of the runner's CPU per order. A request with a Content-Length (every AWS SDK call
+    request). So each AWS call paid a TCP connect, an accept and a new server thread in the
+    runner's busy process. A request with a Content-Length (every AWS SDK call
     here) is read whole before moto sees it, and the discard is pointed at an ended stream, so
     the next request stays where it is. Anything else (chunked, Expect, HTTP/1.0) keeps
     werkzeug's close. tests/localrun/test_emulator_server.py watches werkzeug's discard.

@@ -9,8 +9,8 @@ tests/localrun/test_moto_seams.py, which names the attribute that moved.
 - `lambda_eval_utils.boto_client_for`: `arn:aws:states:::lambda:invoke` (and plain Lambda ARN)
   tasks get a Lambda client of the local Lambda service. A synchronous Invoke is handed to that
   service in this process, as Step Functions reaches Lambda inside AWS, with the response (or
-  ClientError) botocore would have parsed from the Invoke API: the HTTP round trip through
-  botocore cost ~3 ms per task. Anything else goes over the Invoke API. Other services unchanged.
+  ClientError) botocore would have parsed from the Invoke API, without an HTTP round trip through
+  botocore per task. Anything else goes over the Invoke API. Other services unchanged.
 - `retrier_decl.time` (its `time.sleep(interval)`) and `WaitFunction._wait_interval`: with
   virtual time, Retry backoffs and Wait states are recorded in `sleeps` and skipped, so a test of
   a 3-retry backoff or a 30 s Wait takes milliseconds and can assert the intervals.
@@ -35,9 +35,10 @@ tests/localrun/test_moto_seams.py, which names the attribute that moved.
   two conditional writes could both pass their condition (an oversell), and a transaction could
   read tables other threads are writing ("dictionary changed size during iteration", HTTP 500).
 - `DynamoDBBackend.transact_write_items` and the `copy` module moto.dynamodb.models uses: to roll
-  a failed transaction back moto deep-copies every table it touches, so a transaction costs
-  O(table size) (3 ms at 10 items, 43 ms at 1,000). The seam snapshots the items the
-  transaction names instead, restores them if it fails, and lets moto's table copy be the table.
+  a failed transaction back moto deep-copies every table it touches, so a transaction's cost
+  grows with the tables (the inventory table gains a reservation per order). The seam snapshots
+  the items the transaction names instead, restores them if it fails, and lets moto's table copy
+  be the table.
 """
 
 from __future__ import annotations
