@@ -5,6 +5,7 @@ The REST API itself belongs to the root template; this function only resolves ro
 
 import base64
 import binascii
+import gc
 import json
 from typing import Annotated
 
@@ -71,3 +72,8 @@ def get_product(sku: Annotated[str, Path(min_length=1, max_length=100)]) -> dict
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
+
+
+# Init is over: what it built lives as long as this environment, so no collection rescans it.
+gc.freeze()
+gc.enable()

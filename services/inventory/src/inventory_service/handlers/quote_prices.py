@@ -3,6 +3,8 @@
 Stock is not checked here; ReserveStock does that when the order runs.
 """
 
+import gc
+
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,3 +26,8 @@ def handler(event: dict, context: LambdaContext) -> dict:
     quote = price_cart(quantities, repository.batch_get_products(quantities))
     logger.info("cart priced", extra={"skus": len(quantities), "amountCents": quote["amountCents"]})
     return quote
+
+
+# Init is over: what it built lives as long as this environment, so no collection rescans it.
+gc.freeze()
+gc.enable()

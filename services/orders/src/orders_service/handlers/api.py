@@ -5,6 +5,7 @@ Thin by design: validation by the Event Handler (pydantic), rules in `domain`, s
 """
 
 import binascii
+import gc
 import json
 import os
 from http import HTTPStatus
@@ -182,3 +183,8 @@ def dependency_unavailable(error: Exception) -> Response:
 def handler(event: dict, context) -> dict:
     idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)
+
+
+# Init is over: what it built lives as long as this environment, so no collection rescans it.
+gc.freeze()
+gc.enable()
