@@ -7,6 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from notifications_service.repository import NotificationRepository
 from tests.services.notifications.helpers import SENDER_EMAIL, TABLE_NAME, TEMPLATE
 from tests.support.aws import REGION, set_aws_environment
 from tests.support.cfn import create_table
@@ -30,6 +31,11 @@ def aws():
 def table(aws):
     dynamodb = boto3.resource("dynamodb", region_name=REGION)
     return create_table(dynamodb, TEMPLATE, "NotificationsTable", TABLE_NAME)
+
+
+@pytest.fixture
+def repository(table):
+    return NotificationRepository(boto3.client("dynamodb", region_name=REGION), table.name)
 
 
 @pytest.fixture

@@ -1,11 +1,7 @@
 """NOTIFICATION#<eventId> records against moto."""
 
-from notifications_service.repository import NotificationRepository
 
-
-def test_record_sent_then_get(table):
-    repository = NotificationRepository(table)
-
+def test_record_sent_then_get(repository):
     repository.record_sent(
         event_id="evt-1",
         order_id="ord-1",
@@ -26,5 +22,5 @@ def test_record_sent_then_get(table):
     }
 
 
-def test_get_unknown_event_is_none(table):
-    assert NotificationRepository(table).get("evt-missing") is None
+def test_get_unknown_event_is_none(repository):
+    assert repository.get("evt-missing") is None

@@ -6,7 +6,6 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.exceptions import ClientError
 
-from notifications_service.repository import NotificationRepository
 from tests.services.notifications.helpers import (
     emitted_metrics,
     event_bodies,
@@ -50,10 +49,9 @@ def test_emails_each_customer_their_outcome(ses, send_notification, lambda_conte
     assert emitted_metrics(capsys.readouterr().out).get("NotificationsSent") == 2
 
 
-def test_records_what_was_sent(ses, table, send_notification, lambda_context):
+def test_records_what_was_sent(ses, table, repository, send_notification, lambda_context):
     send_notification.handler(load_event("send-notification.json"), lambda_context)
 
-    repository = NotificationRepository(table)
     message_ids = {m.destinations["ToAddresses"][0]: m.id for m in sent_messages()}
     confirmed = repository.get(CONFIRMED_EVENT_ID)
     failed = repository.get(FAILED_EVENT_ID)
@@ -84,16 +82,18 @@ def test_same_event_twice_in_a_batch_sends_one_email(
     assert emitted_metrics(capsys.readouterr().out).get("NotificationsSent") == 1
 
 
-def test_redelivered_batch_sends_nothing_new(ses, table, send_notification, lambda_context, capsys):
+def test_redelivered_batch_sends_nothing_new(
+    ses, repository, send_notification, lambda_context, capsys
+):
     send_notification.handler(load_event("send-notification.json"), lambda_context)
-    first = NotificationRepository(table).get(CONFIRMED_EVENT_ID)
+    first = repository.get(CONFIRMED_EVENT_ID)
     capsys.readouterr()
 
     response = send_notification.handler(load_event("send-notification.json"), lambda_context)
 
     assert response == {"batchItemFailures": []}
     assert len(sent_messages()) == 2
-    assert NotificationRepository(table).get(CONFIRMED_EVENT_ID) == first
+    assert repository.get(CONFIRMED_EVENT_ID) == first
     assert "NotificationsSent" not in emitted_metrics(capsys.readouterr().out)
 
 
@@ -157,7 +157,7 @@ def ses_throttles_sam(send_notification):
 
 
 def test_ses_failure_reports_only_that_record(
-    ses, table, send_notification, lambda_context, ses_throttles_sam, log_output
+    ses, repository, send_notification, lambda_context, ses_throttles_sam, log_output
 ):
     event = load_event("send-notification.json")
     failed_record = event["Records"][1]
@@ -166,7 +166,6 @@ def test_ses_failure_reports_only_that_record(
 
     assert _failed_ids(response) == {failed_record["messageId"]}
     assert list(_emails_by_recipient()) == ["jane.doe@example.com"]
-    repository = NotificationRepository(table)
     assert repository.get(FAILED_EVENT_ID) is None
     assert repository.get(CONFIRMED_EVENT_ID) is not None
     logs = log_output.getvalue()

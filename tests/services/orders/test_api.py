@@ -233,3 +233,20 @@ def test_bad_list_queries_are_4xx(api, context, query, status):
     event["queryStringParameters"] = query
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
     assert call(api, event, context)[0] == status
+
+
+def test_a_page_token_of_another_customers_orders_is_a_400(api, context):
+    for i in range(2):
+        call(api, create_event(key=f"k{i}"), context)
+    event = load_event("orders/orders-api-list-orders.json")
+    event["queryStringParameters"]["limit"] = "1"
+    event["multiValueQueryStringParameters"]["limit"] = ["1"]
+    token = call(api, event, context)[1]["nextToken"]
+
+    query = {"customerId": "someone-else", "nextToken": token}
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    status, body, _ = call(api, event, context)
+
+    assert status == 400
+    assert "nextToken" in body["message"]

@@ -1,5 +1,6 @@
 """The workflow task that records a checkout's outcome, driven by events/orders samples."""
 
+import boto3
 import pytest
 from pydantic import ValidationError
 
@@ -19,12 +20,12 @@ def pending_order(aws):
         "items": [{"sku": "SKU-TSHIRT-BLK-M", "quantity": 1, "unitPriceCents": 1299}],
     }
     order = domain.new_order(ORDER_ID, "cust-0001", "ada@example.com", quote, domain.now_iso())
-    OrdersRepository(aws["table"]).create(order)
+    OrdersRepository(boto3.client("dynamodb"), aws["table"].name).create(order)
     return order
 
 
 def stored(aws):
-    return OrdersRepository(aws["table"]).get(ORDER_ID)
+    return OrdersRepository(boto3.client("dynamodb"), aws["table"].name).get(ORDER_ID)
 
 
 def test_confirms_a_pending_order(update_status, aws, pending_order, context):

@@ -1,9 +1,17 @@
 """The only module that touches the notifications table (besides the Powertools idempotency layer,
-which keeps its own records in it)."""
+which keeps its own records in it).
+
+Through the low-level DynamoDB client, which the idempotency layer needs too: one client per
+function instead of a client plus a `boto3.resource`, a cheaper cold start.
+"""
 
 from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer
+
 NOTIFICATION_PREFIX = "NOTIFICATION#"
+
+_deserializer = TypeDeserializer()
 
 
 def notification_key(event_id: str) -> dict[str, str]:
@@ -11,9 +19,10 @@ def notification_key(event_id: str) -> dict[str, str]:
 
 
 class NotificationRepository:
-    def __init__(self, table: Any):
-        """`table`: a boto3 DynamoDB Table (module-level in the handler, moto in tests)."""
-        self._table = table
+    def __init__(self, client: Any, table_name: str):
+        """`client`: a boto3 DynamoDB client (module-level in the handler, moto in tests)."""
+        self._client = client
+        self._table_name = table_name
 
     def record_sent(
         self,
@@ -40,8 +49,14 @@ class NotificationRepository:
             "sesMessageId": ses_message_id,
             "sentAt": sent_at,
         }
-        self._table.put_item(Item=item)
+        self._client.put_item(
+            TableName=self._table_name, Item={name: {"S": value} for name, value in item.items()}
+        )
         return item
 
     def get(self, event_id: str) -> dict[str, Any] | None:
-        return self._table.get_item(Key=notification_key(event_id), ConsistentRead=True).get("Item")
+        key = {name: {"S": value} for name, value in notification_key(event_id).items()}
+        item = self._client.get_item(TableName=self._table_name, Key=key, ConsistentRead=True)
+        if "Item" not in item:
+            return None
+        return {name: _deserializer.deserialize(value) for name, value in item["Item"].items()}

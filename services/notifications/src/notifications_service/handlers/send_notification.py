@@ -49,8 +49,8 @@ TABLE_NAME = os.environ["NOTIFICATIONS_TABLE_NAME"]
 IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 60 * 60
 
 processor = BatchProcessor(event_type=EventType.SQS)
-table = boto3.resource("dynamodb").Table(TABLE_NAME)
-repository = NotificationRepository(table)
+dynamodb = boto3.client("dynamodb")
+repository = NotificationRepository(dynamodb, TABLE_NAME)
 ses_client = boto3.client("ses")
 mailer = SesMailer(ses_client, sender=os.environ["SENDER_EMAIL"])
 
@@ -60,13 +60,9 @@ def _log_duplicate(response: Any, data_record: DataRecord) -> Any:
     return response
 
 
-# A client from the default session: the persistence layer builds a whole new boto3 session
-# otherwise (~100 ms of cold start). Not the resource's client: it re-serialises items.
+# The repository's client: the persistence layer builds a whole new boto3 session otherwise.
 persistence_layer = DynamoDBPersistenceLayer(
-    table_name=TABLE_NAME,
-    key_attr="pk",
-    expiry_attr="expiration",
-    boto3_client=boto3.client("dynamodb"),
+    table_name=TABLE_NAME, key_attr="pk", expiry_attr="expiration", boto3_client=dynamodb
 )
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="id",  # the EventBridge event id: the same for every redelivered copy

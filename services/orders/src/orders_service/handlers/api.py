@@ -45,8 +45,8 @@ tracer = Tracer()
 metrics = Metrics()
 
 TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
-table = boto3.resource("dynamodb").Table(TABLE_NAME)
-orders = OrdersRepository(table)
+dynamodb = boto3.client("dynamodb")
+orders = OrdersRepository(dynamodb, TABLE_NAME)
 catalog = CatalogPricing(boto3.client("lambda"), os.environ["QUOTE_PRICES_FUNCTION_ARN"])
 checkout = CheckoutWorkflow(boto3.client("stepfunctions"), os.environ["CHECKOUT_STATE_MACHINE_ARN"])
 
@@ -57,10 +57,9 @@ idempotency_config = IdempotencyConfig(
     raise_on_no_idempotency_key=True,
     expires_after_seconds=24 * 60 * 60,
 )
-# A client from the default session: the persistence layer builds a whole new boto3 session
-# otherwise (~100 ms of cold start). Not the resource's client: it re-serialises items.
+# The repository's client: the persistence layer builds a whole new boto3 session otherwise.
 idempotency_store = DynamoDBPersistenceLayer(
-    table_name=TABLE_NAME, key_attr="pk", boto3_client=boto3.client("dynamodb")
+    table_name=TABLE_NAME, key_attr="pk", boto3_client=dynamodb
 )
 
 app = APIGatewayRestResolver(enable_validation=True)

@@ -16,7 +16,7 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-orders = OrdersRepository(boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE_NAME"]))
+orders = OrdersRepository(boto3.client("dynamodb"), os.environ["ORDERS_TABLE_NAME"])
 
 
 @logger.inject_lambda_context(correlation_id_path="orderId")
