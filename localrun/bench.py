@@ -402,7 +402,7 @@ def machine() -> dict[str, str]:
 def measure(
     app: LocalApp,
     *,
-    cold_samples: int = 7,
+    cold_samples: int = 11,
     warmup_orders: int = 10,
     latency_orders: int = 60,
     happy_runs: int = 30,
