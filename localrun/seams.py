@@ -23,6 +23,9 @@ tests/localrun/test_moto_seams.py, which names the attribute that moved.
   EventBridge always sends and consumers may validate.
 - `boto_client_for` in each service-integration module (events:putEvents, sqs:sendMessage, ...):
   one client per service and moto port instead of a new boto3 client per call (~6 ms each).
+  Each such client answers injected faults (`MotoSeams.inject`) through botocore's
+  `before-call` event, the hook botocore's own Stubber uses, so the ASL's Retry/Catch of an
+  integration task can be driven without touching the application.
 - `parse` in `json_path` and `result_path`: a JSONPath is parsed once, not at every use (jsonpath_ng
   builds a parser per call: ~4 ms per state). Parsed paths are not mutated by `find`/`update`.
 - `jsonpath_ng.ext.parse`, which `EventTemplateParser.parse` imports at each call: EventBridge
@@ -46,17 +49,20 @@ from __future__ import annotations
 import copy
 import functools
 import io
+import json
 import os
 import pkgutil
 import threading
 import time
 import types
 import uuid
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
@@ -89,6 +95,36 @@ _EVENT_ENVELOPE_WITH_ACCOUNT = (
 class VirtualSleep:
     kind: str  # "retry" (a Retry interval) or "wait" (a Wait state)
     seconds: float
+
+
+@dataclass(frozen=True)
+class FailedEntriesFault:
+    """events:putEvents answers 200 with every entry failed, as EventBridge does when it cannot
+    take them; Step Functions then fails the task with `EventBridge.FailedEntry`."""
+
+    error_code: str = "InternalFailure"
+    error_message: str = "Injected by localrun"
+
+    def response(self, request: dict) -> tuple[int, dict]:
+        entries = json.loads(request["body"] or b"{}").get("Entries", [])
+        failed = {"ErrorCode": self.error_code, "ErrorMessage": self.error_message}
+        return 200, {"FailedEntryCount": len(entries), "Entries": [failed] * len(entries)}
+
+
+@dataclass(frozen=True)
+class ApiErrorFault:
+    """The call fails with this AWS error (what botocore raises as a ClientError)."""
+
+    code: str = "InternalError"
+    status: int = 500
+    message: str = "Injected by localrun"
+
+    def response(self, request: dict) -> tuple[int, dict]:
+        error = {"Code": self.code, "Message": self.message}
+        return self.status, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": self.status}}
+
+
+IntegrationFault = FailedEntriesFault | ApiErrorFault
 
 
 class _VirtualTime(types.SimpleNamespace):
@@ -262,6 +298,37 @@ class MotoSeams:
         )
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._clients_lock = threading.Lock()
+        self._faults: defaultdict[str, deque[IntegrationFault | None]] = defaultdict(deque)
+        self._faults_lock = threading.Lock()
+
+    # -- faults -------------------------------------------------------------
+
+    def inject(
+        self, integration: str, fault: IntegrationFault, times: int = 1, *, after: int = 0
+    ) -> None:
+        """Let the next `after` calls of a service integration, named as in an ASL resource
+        (`events:putEvents`, `sqs:sendMessage`), through, then end `times` calls with `fault`
+        instead of reaching moto.
+
+        Test-only, like `LambdaService.inject`: drives the Retry/Catch of integration tasks.
+        """
+        with self._faults_lock:
+            self._faults[integration.lower()].extend([None] * after + [fault] * times)
+
+    def clear_faults(self) -> None:
+        with self._faults_lock:
+            self._faults.clear()
+
+    def _answer_fault(self, model: Any, params: dict, **_) -> tuple[AWSResponse, dict] | None:
+        """botocore `before-call` handler: a response short-circuits the call."""
+        integration = f"{model.service_model.service_name}:{model.name}".lower()
+        with self._faults_lock:
+            queue = self._faults.get(integration)
+            fault = queue.popleft() if queue else None
+        if fault is None:
+            return None
+        status, parsed = fault.response(params)
+        return AWSResponse(params.get("url"), status, {}, None), parsed
 
     # -- install ------------------------------------------------------------
 
@@ -286,9 +353,11 @@ class MotoSeams:
             key = (region, service, os.environ.get("MOTO_PORT", ""))  # moto's own port lookup
             with self._clients_lock:
                 if key not in self._clients:
-                    self._clients[key] = original_client_for(
+                    client = original_client_for(
                         region=region, service=service, state_credentials=state_credentials
                     )
+                    client.meta.events.register("before-call", self._answer_fault)
+                    self._clients[key] = client
                 return self._clients[key]
 
         for module in service_task_modules():

@@ -28,6 +28,7 @@ def shop(app):
 def _no_leftover_faults(app):
     yield
     app.lambdas.clear_faults()
+    app.seams.clear_faults()
 
 
 def eventually(probe, timeout=20.0):

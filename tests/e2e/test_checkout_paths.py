@@ -8,6 +8,7 @@ compensations in reverse order), stock, the payment record, emails, events and a
 import pytest
 
 from localrun.lambdas import FunctionErrorFault, ServiceErrorFault, TimeoutFault
+from localrun.seams import ApiErrorFault, FailedEntriesFault
 from tests.e2e.conftest import eventually
 
 SHIRT, MUG, POSTER = "SKU-TSHIRT-BLK-M", "SKU-MUG-WHT-12OZ", "SKU-POSTER-LTD-A2"
@@ -273,3 +274,168 @@ def test_bad_input_over_http_is_a_4xx_and_starts_nothing(app, shop):
         )
         == executions_before
     )
+
+
+# --------------------------------------------------------------------------- event bus failures
+# putEvents answers with its entries failed; Step Functions fails the task: EventBridge.FailedEntry
+PUT_EVENTS = "events:putEvents"
+PUBLISH_ATTEMPTS = 4  # the first try and 3 retries
+
+
+def test_an_event_bus_hiccup_is_retried(app, shop):
+    sleeps_before = len(app.sleeps)
+    app.seams.inject(PUT_EVENTS, FailedEntriesFault(), times=1)
+
+    order, execution, route = checkout(app, shop)
+
+    assert execution["status"] == "SUCCEEDED"
+    assert names(route) == HAPPY_PATH
+    assert step(route, "PublishOrderPlaced").errors == ["EventBridge.FailedEntry"]
+    assert step(route, "PublishOrderPlaced").attempts == 2
+    assert len(app.sleeps) - sleeps_before == 1
+    assert order["status"] == "CONFIRMED"
+
+
+def test_an_order_whose_placement_cannot_be_published_fails_before_stock_or_money(app, shop):
+    before = shop.available(SHIRT)
+    app.seams.inject(PUT_EVENTS, FailedEntriesFault(), times=PUBLISH_ATTEMPTS)
+
+    order, execution, route = checkout(app, shop, email="unpublished@example.com")
+
+    assert execution["error"] == "CheckoutFailed"
+    assert names(route) == [
+        "PublishOrderPlaced",
+        "MarkOrderFailed",
+        "PublishOrderFailed",
+        "CompensationsComplete",
+        "CheckoutFailed",
+    ]
+    assert step(route, "PublishOrderPlaced").attempts == PUBLISH_ATTEMPTS
+    assert order["status"] == "FAILED" and order["reason"] == "EventBridge.FailedEntry"
+    assert shop.available(SHIRT) == before
+    assert shop.payment(order["orderId"]) is None
+    published = eventually(lambda: shop.events_for(order["orderId"]))
+    assert [e["detail-type"] for e in published] == ["OrderFailed"]
+    assert eventually(lambda: shop.emails_to("unpublished@example.com"))
+
+
+def test_a_confirmed_order_whose_event_cannot_be_published_alerts_operators(app, shop):
+    before = shop.available(SHIRT)
+    app.seams.inject(PUT_EVENTS, FailedEntriesFault(), times=PUBLISH_ATTEMPTS, after=1)
+
+    order, execution, route = checkout(app, shop)
+
+    assert execution["status"] == "FAILED" and execution["error"] == "OutcomeNotPublished"
+    assert names(route) == [
+        *HAPPY_PATH[:-1],
+        "AlertOutcomeNotPublished",
+        "OutcomeNotPublished",
+    ]
+    assert step(route, "PublishOrderConfirmed").attempts == PUBLISH_ATTEMPTS
+    # The sale stands: confirmed, paid and committed; only the event (and its email) is missing.
+    assert order["status"] == "CONFIRMED"
+    assert shop.payment(order["orderId"])["status"] == "CAPTURED"
+    assert shop.available(SHIRT) == before - 1
+    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    assert alert["alert"] == "OutcomeEventNotPublished"
+    assert alert["error"]["Error"] == "EventBridge.FailedEntry"
+    assert [e["detail-type"] for e in shop.events_for(order["orderId"])] == ["OrderPlaced"]
+
+
+def test_a_failure_whose_event_cannot_be_published_alerts_operators(app, shop):
+    before = shop.available(SHIRT)
+    app.seams.inject(PUT_EVENTS, FailedEntriesFault(), times=PUBLISH_ATTEMPTS, after=1)
+
+    order, execution, route = checkout(app, shop, token="tok_chargeDeclined")
+
+    assert execution["error"] == "CompensationFailed"
+    assert names(route)[-4:] == [
+        "MarkOrderFailed",
+        "PublishOrderFailed",
+        "AlertCompensationFailed",
+        "CompensationFailed",
+    ]
+    assert order["status"] == "FAILED" and order["reason"] == "PaymentDeclined"
+    assert shop.available(SHIRT) == before
+    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    assert alert["state"]["publishFailedError"]["Error"] == "EventBridge.FailedEntry"
+
+
+# --------------------------------------------------------------------------- compensations failing
+
+
+def test_a_release_that_fails_alerts_operators_and_says_the_stock_is_still_held(app, shop):
+    before = shop.available(SHIRT)
+    app.lambdas.inject("ReleaseStockFunction", FunctionErrorFault("RuntimeError", "boom"))
+
+    order, execution, route = checkout(app, shop, token="tok_chargeDeclined")
+
+    assert execution["error"] == "CompensationFailed"
+    assert names(route)[-7:] == [
+        "RefundPayment",
+        "ReleaseStock",
+        "MarkOrderFailed",
+        "PublishOrderFailed",
+        "CompensationsComplete",
+        "AlertCompensationFailed",
+        "CompensationFailed",
+    ]
+    assert step(route, "ReleaseStock").errors == ["RuntimeError"]  # not transient: no retry
+    assert order["status"] == "FAILED" and order["reason"] == "PaymentDeclined"
+    assert shop.available(SHIRT) == before - 1  # held until a person releases it
+    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    assert alert["state"]["releaseError"]["Error"] == "RuntimeError"
+
+
+def test_a_lambda_task_that_keeps_timing_out_exhausts_its_retries_then_compensates(app, shop):
+    before = shop.available(SHIRT)
+    sleeps_before = len(app.sleeps)
+    app.lambdas.inject("ReserveStockFunction", TimeoutFault(), times=4)
+
+    order, execution, route = checkout(app, shop)
+
+    assert execution["error"] == "CheckoutFailed"
+    assert names(route) == [
+        "PublishOrderPlaced",
+        "ReserveStock",
+        "ReleaseStock",
+        "MarkOrderFailed",
+        "PublishOrderFailed",
+        "CompensationsComplete",
+        "CheckoutFailed",
+    ]
+    assert step(route, "ReserveStock").errors == ["Sandbox.Timedout"] * 4  # 1 try + 3 retries
+    retry_sleeps = app.sleeps[sleeps_before:]
+    assert len(retry_sleeps) == 3
+    assert all(0 <= s.seconds <= 8 for s in retry_sleeps)  # full jitter, capped by MaxDelaySeconds
+    assert order["status"] == "FAILED" and order["reason"] == "Sandbox.Timedout"
+    assert shop.available(SHIRT) == before
+    assert shop.payment(order["orderId"]) is None
+
+
+# --------------------------------------------------------------------------- the alerts queue
+
+
+def test_an_alert_the_queue_refuses_once_is_retried(app, shop):
+    app.lambdas.inject("ReleaseStockFunction", FunctionErrorFault("RuntimeError", "boom"))
+    app.seams.inject("sqs:sendMessage", ApiErrorFault("InternalError"), times=1)
+
+    order, execution, route = checkout(app, shop, token="tok_chargeDeclined")
+
+    assert execution["error"] == "CompensationFailed"
+    assert step(route, "AlertCompensationFailed").attempts == 2
+    assert [a["orderId"] for a in shop.alerts()].count(order["orderId"]) == 1
+
+
+def test_an_alert_that_cannot_be_sent_fails_the_execution_with_the_queues_error(app, shop):
+    app.lambdas.inject("ReleaseStockFunction", FunctionErrorFault("RuntimeError", "boom"))
+    app.seams.inject("sqs:sendMessage", ApiErrorFault("InternalError"), times=PUBLISH_ATTEMPTS)
+
+    order, execution, route = checkout(app, shop, token="tok_chargeDeclined")
+
+    # No Catch is left: the execution fails with the queue's error, not a Fail state's.
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "SQS.SdkClientException"
+    assert names(route)[-1] == "AlertCompensationFailed"
+    assert step(route, "AlertCompensationFailed").attempts == PUBLISH_ATTEMPTS
+    assert all(a["orderId"] != order["orderId"] for a in shop.alerts())
