@@ -44,6 +44,11 @@ def names(route):
     return [step.name for step in route]
 
 
+def the_alert_for(shop, order):
+    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    return alert
+
+
 def step(route, name):
     [found] = [s for s in route if s.name == name]
     return found
@@ -222,7 +227,7 @@ def test_a_refund_that_keeps_failing_still_releases_stock_and_alerts_operators(a
     assert (
         shop.payment(order["orderId"])["status"] == "CAPTURED"
     )  # money still taken: a person acts
-    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    alert = the_alert_for(shop, order)
     assert alert["alert"] == "CompensationFailed"
     assert alert["state"]["refundError"]["Error"] == "PaymentProviderUnavailable"
 
@@ -235,7 +240,7 @@ def test_an_order_that_cannot_be_marked_failed_alerts_operators(app, shop):
     assert execution["error"] == "CompensationFailed"
     assert order["status"] == "PENDING"  # the order could not be written: the alert says so
     assert names(route)[-3:] == ["MarkOrderFailed", "AlertCompensationFailed", "CompensationFailed"]
-    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    alert = the_alert_for(shop, order)
     assert alert["state"]["markFailedError"]["Error"] == "RuntimeError"
 
 
@@ -336,7 +341,7 @@ def test_a_confirmed_order_whose_event_cannot_be_published_alerts_operators(app,
     assert order["status"] == "CONFIRMED"
     assert shop.payment(order["orderId"])["status"] == "CAPTURED"
     assert shop.available(SHIRT) == before - 1
-    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    alert = the_alert_for(shop, order)
     assert alert["alert"] == "OutcomeEventNotPublished"
     assert alert["error"]["Error"] == "EventBridge.FailedEntry"
     assert [e["detail-type"] for e in shop.events_for(order["orderId"])] == ["OrderPlaced"]
@@ -357,7 +362,7 @@ def test_a_failure_whose_event_cannot_be_published_alerts_operators(app, shop):
     ]
     assert order["status"] == "FAILED" and order["reason"] == "PaymentDeclined"
     assert shop.available(SHIRT) == before
-    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    alert = the_alert_for(shop, order)
     assert alert["state"]["publishFailedError"]["Error"] == "EventBridge.FailedEntry"
 
 
@@ -383,7 +388,7 @@ def test_a_release_that_fails_alerts_operators_and_says_the_stock_is_still_held(
     assert step(route, "ReleaseStock").errors == ["RuntimeError"]  # not transient: no retry
     assert order["status"] == "FAILED" and order["reason"] == "PaymentDeclined"
     assert shop.available(SHIRT) == before - 1  # held until a person releases it
-    [alert] = [a for a in shop.alerts() if a["orderId"] == order["orderId"]]
+    alert = the_alert_for(shop, order)
     assert alert["state"]["releaseError"]["Error"] == "RuntimeError"
 
 
