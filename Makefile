@@ -40,9 +40,10 @@ node_modules/.installed: package.json
 venv: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed ## create .venv, .venv-sam and node_modules
 
 .PHONY: lint
-lint: $(VENV)/.installed ## ruff
+lint: $(VENV)/.installed ## ruff, then mypy over services/ and localrun/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 .PHONY: validate
 validate: $(SAM_VENV)/.installed node_modules/.installed ## cfn-lint every template, sam validate --lint, asl-validator
@@ -55,12 +56,20 @@ build: validate $(VENV)/.installed ## validate, then sam build the whole applica
 	$(SAM_ENV) $(SAM) build --parallel --cached --template template.yaml
 
 .PHONY: test
-test: venv lint build ## everything CI runs: lint, template checks, sam build, pytest
+test: venv lint build ## everything CI runs: lint, template checks, sam build, every test
 	$(PY) -m pytest
 
 .PHONY: unit
-unit: $(VENV)/.installed ## pytest only (fast loop)
-	$(PY) -m pytest
+unit: $(VENV)/.installed ## the fast loop: service and template tests (moto in-process)
+	$(PY) -m pytest tests/services tests/template
+
+.PHONY: e2e
+e2e: $(VENV)/.installed ## end-to-end: every checkout path through the local run
+	$(PY) -m pytest tests/e2e
+
+.PHONY: runner-test
+runner-test: $(VENV)/.installed ## the local runner's own tests
+	$(PY) -m pytest tests/localrun
 
 .PHONY: clean
 clean: ## remove build output and virtual environments
