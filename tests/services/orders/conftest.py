@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from orders_service.catalog import CatalogPricing
+from orders_service.adapters.pricing import InventoryPricing
 from tests.support.aws import set_aws_environment
 from tests.support.cfn import create_table
 from tests.support.lambda_context import LambdaContext
@@ -86,18 +86,18 @@ def context():
 
 
 @pytest.fixture
-def api(aws):
+def orders_api(aws):
     """The API handler module, imported inside the mock so its clients talk to moto."""
-    from orders_service.handlers import api as module
+    from orders_service.handlers import orders_api as module
 
     module = importlib.reload(module)
-    module.catalog = CatalogPricing(FakeQuotePrices(), QUOTE_FUNCTION_ARN)
+    module.pricing = InventoryPricing(FakeQuotePrices(), QUOTE_FUNCTION_ARN)
     return module
 
 
 @pytest.fixture
-def update_status(aws):
-    from orders_service.handlers import update_status as module
+def update_order_status(aws):
+    from orders_service.handlers import update_order_status as module
 
     return importlib.reload(module)
 

@@ -62,7 +62,8 @@ def is_condition_failure(error: ClientError) -> bool:
 
 def item_on_failure(error: ClientError) -> dict[str, Any] | None:
     """The item as it was when its condition failed (None when there was no item)."""
-    item = error.response.get("Item")  # type: ignore[typeddict-item]  # not in botocore's stubs
+    response: Mapping[str, Any] = error.response  # "Item" is not in botocore's error stubs
+    item = response.get("Item")
     return from_item(item) if item else None
 
 
@@ -80,7 +81,7 @@ def cancellation_reasons(error: ClientError) -> list[CancellationReason]:
     cancelled transaction."""
     if error_code(error) != "TransactionCanceledException":
         return []
-    reasons: Iterable[Mapping[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
+    reasons: Iterable[Mapping[str, Any]] = error.response.get("CancellationReasons", [])
     return [
         CancellationReason(
             code=reason.get("Code", "None"),

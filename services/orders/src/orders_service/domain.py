@@ -15,7 +15,8 @@ def order_id_for(customer_id: str, idempotency_key: str) -> str:
     return str(uuid.uuid5(_ORDER_ID_NAMESPACE, f"{customer_id}\n{idempotency_key}"))
 
 
-def now_iso() -> str:
+def now() -> str:
+    """The service's one clock: UTC, ISO 8601, milliseconds (sortable as a string)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 

@@ -1,59 +1,48 @@
 """The orders table, and only it. Every state change is a conditional write.
 
-Through the low-level DynamoDB client, which the Powertools idempotency layer needs too: one
-client per function instead of a client plus a `boto3.resource`, a cheaper cold start.
+Items: `ORDER#<orderId>`, listed per customer through GSI `byCustomer` (customerId, createdAt).
+The Powertools idempotency layer keeps its records in the same table, through the same client.
 """
 
-import base64
-import json
-from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from orders_service.domain import PENDING
+from orders_service.dynamodb import (
+    InvalidPageToken,
+    decode_page_token,
+    encode_page_token,
+    from_item,
+    is_condition_failure,
+    item_on_failure,
+    to_item,
+)
 from orders_service.errors import InvalidStatusTransition, OrderNotFound
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 CUSTOMER_INDEX = "byCustomer"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _key(order_id: str) -> dict:
-    return {"pk": {"S": f"ORDER#{order_id}"}}
+# What a page token carries: the table key and the index key of the last order served.
+_PAGE_KEY = ("pk", "customerId", "createdAt")
 
 
-def _attributes(values: dict) -> dict:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
+def _key(order_id: str) -> dict[str, str]:
+    return {"pk": f"ORDER#{order_id}"}
 
 
-def _plain(item: dict) -> dict:
+def _order(item: dict[str, Any]) -> dict[str, Any]:
     """The stored order as the service speaks it, without its key."""
-    return {name: _ints(_deserializer.deserialize(v)) for name, v in item.items() if name != "pk"}
-
-
-def _ints(value):
-    """DynamoDB numbers come back as Decimal; every number here is cents or a quantity."""
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, list):
-        return [_ints(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
-    return value
-
-
-def _error_code(error: ClientError) -> str:
-    return error.response["Error"]["Code"]
+    return {name: value for name, value in from_item(item).items() if name != "pk"}
 
 
 class OrdersRepository:
-    def __init__(self, client, table_name: str):
+    def __init__(self, client: "DynamoDBClient", table_name: str):
         self._client = client
         self._table_name = table_name
 
-    def create(self, order: dict) -> tuple[dict, bool]:
+    def create(self, order: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Store a new order; if that id exists already, return the stored one instead.
 
         Returns (order, created).
@@ -61,49 +50,54 @@ class OrdersRepository:
         try:
             self._client.put_item(
                 TableName=self._table_name,
-                Item={**_key(order["orderId"]), **_attributes(order)},
+                Item=to_item({**_key(order["orderId"]), **order}),
                 ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             return order, True
         except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
+            if not is_condition_failure(error):
                 raise
-        return self.get(order["orderId"]), False
+            stored = item_on_failure(error)
+        assert stored is not None  # the condition only fails on an existing item
+        return {k: v for k, v in stored.items() if k != "pk"}, False
 
-    def get(self, order_id: str) -> dict:
+    def get(self, order_id: str) -> dict[str, Any]:
         item = self._client.get_item(
-            TableName=self._table_name, Key=_key(order_id), ConsistentRead=True
+            TableName=self._table_name, Key=to_item(_key(order_id)), ConsistentRead=True
         ).get("Item")
         if item is None:
             raise OrderNotFound(f"order {order_id} not found")
-        return _plain(item)
+        return _order(item)
 
     def list_for_customer(
         self, customer_id: str, limit: int, next_token: str | None = None
-    ) -> tuple[list[dict], str | None]:
-        """Newest first. The page token is opaque to clients (base64 of the last key).
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Newest first, `limit` at most, and the token of the next page (None on the last).
 
-        Raises ValueError for a token this API did not issue for this customer.
+        Raises InvalidPageToken for a token this API did not issue for this customer.
         """
-        query = {
+        query: dict[str, Any] = {
             "TableName": self._table_name,
             "IndexName": CUSTOMER_INDEX,
             "KeyConditionExpression": "customerId = :customer",
-            "ExpressionAttributeValues": {":customer": {"S": customer_id}},
+            "ExpressionAttributeValues": to_item({":customer": customer_id}),
             "ScanIndexForward": False,
             "Limit": limit,
         }
         if next_token:
-            start = json.loads(base64.urlsafe_b64decode(next_token))
-            if not isinstance(start, dict) or start.get("customerId") != {"S": customer_id}:
-                raise ValueError("not a page token of this customer's orders")
-            query["ExclusiveStartKey"] = start
+            start = decode_page_token(next_token, _PAGE_KEY)
+            if start["customerId"] != customer_id:
+                raise InvalidPageToken("nextToken belongs to another listing")
+            query["ExclusiveStartKey"] = to_item(start)
         page = self._client.query(**query)
         last = page.get("LastEvaluatedKey")
-        token = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
-        return [_plain(item) for item in page["Items"]], token
+        token = encode_page_token(from_item(last)) if last else None
+        return [_order(item) for item in page["Items"]], token
 
-    def update_status(self, order_id: str, status: str, reason: str | None, now: str) -> dict:
+    def update_status(
+        self, order_id: str, status: str, reason: str | None, now: str
+    ) -> dict[str, Any]:
         """PENDING -> status, once. Repeating the same update is a no-op (task retries)."""
         names = {"#status": "status", "#updatedAt": "updatedAt"}
         values = {":new": status, ":pending": PENDING, ":now": now}
@@ -115,20 +109,23 @@ class OrdersRepository:
         try:
             item = self._client.update_item(
                 TableName=self._table_name,
-                Key=_key(order_id),
+                Key=to_item(_key(order_id)),
                 UpdateExpression=update,
                 ConditionExpression=(
                     "attribute_exists(pk) AND (#status = :pending OR #status = :new)"
                 ),
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues=_attributes(values),
+                ExpressionAttributeValues=to_item(values),
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )["Attributes"]
-            return _plain(item)
+            return _order(item)
         except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
+            if not is_condition_failure(error):
                 raise
-        current = self.get(order_id)  # raises OrderNotFound when there is no order
+            current = item_on_failure(error)
+        if current is None:
+            raise OrderNotFound(f"order {order_id} not found")
         raise InvalidStatusTransition(
             f"order {order_id} is {current['status']}; it cannot become {status}"
         )

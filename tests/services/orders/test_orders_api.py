@@ -36,13 +36,15 @@ def header(response, name):
     return multi[0] if multi else (response.get("headers") or {}).get(name)
 
 
-def call(api, event, context):
-    response = api.handler(event, context)
+def call(orders_api, event, context):
+    response = orders_api.handler(event, context)
     return response["statusCode"], json.loads(response["body"]), response
 
 
-def test_sample_event_places_a_priced_pending_order_and_starts_its_checkout(api, aws, context):
-    status, body, response = call(api, load_event(CREATE), context)
+def test_sample_event_places_a_priced_pending_order_and_starts_its_checkout(
+    orders_api, aws, context
+):
+    status, body, response = call(orders_api, load_event(CREATE), context)
 
     assert status == 202
     assert body["status"] == "PENDING"
@@ -63,9 +65,9 @@ def test_sample_event_places_a_priced_pending_order_and_starts_its_checkout(api,
     assert "paymentToken" not in stored[0]
 
 
-def test_same_idempotency_key_and_body_returns_the_same_order_once(api, aws, context):
-    _, first, _ = call(api, create_event(key="retry-me"), context)
-    status, second, _ = call(api, create_event(key="retry-me"), context)
+def test_same_idempotency_key_and_body_returns_the_same_order_once(orders_api, aws, context):
+    _, first, _ = call(orders_api, create_event(key="retry-me"), context)
+    status, second, _ = call(orders_api, create_event(key="retry-me"), context)
 
     assert status == 202
     assert second == first
@@ -73,21 +75,21 @@ def test_same_idempotency_key_and_body_returns_the_same_order_once(api, aws, con
     assert len(executions(aws)) == 1
 
 
-def test_reusing_an_idempotency_key_with_another_body_is_refused(api, aws, context):
-    call(api, create_event(key="k"), context)
+def test_reusing_an_idempotency_key_with_another_body_is_refused(orders_api, aws, context):
+    call(orders_api, create_event(key="k"), context)
     other = valid_body()
     other["items"][0]["quantity"] = 3
 
-    status, body, _ = call(api, create_event(other, key="k"), context)
+    status, body, _ = call(orders_api, create_event(other, key="k"), context)
 
     assert status == 422
     assert "Idempotency-Key" in body["message"]
     assert len(orders_in_table(aws)) == 1
 
 
-def test_different_keys_place_different_orders(api, aws, context):
-    _, first, _ = call(api, create_event(key="a"), context)
-    _, second, _ = call(api, create_event(key="b"), context)
+def test_different_keys_place_different_orders(orders_api, aws, context):
+    _, first, _ = call(orders_api, create_event(key="a"), context)
+    _, second, _ = call(orders_api, create_event(key="b"), context)
     assert first["orderId"] != second["orderId"]
     assert len(executions(aws)) == 2
 
@@ -124,10 +126,10 @@ BAD_BODIES = {
 
 
 @pytest.mark.parametrize("case", BAD_BODIES, ids=list(BAD_BODIES))
-def test_invalid_body_is_a_422_naming_the_field_and_writes_nothing(api, aws, context, case):
+def test_invalid_body_is_a_422_naming_the_field_and_writes_nothing(orders_api, aws, context, case):
     body, location = BAD_BODIES[case]
 
-    status, response, _ = call(api, create_event(body), context)
+    status, response, _ = call(orders_api, create_event(body), context)
 
     assert status == 422
     assert location in [d["loc"] for d in response["detail"]]
@@ -136,26 +138,26 @@ def test_invalid_body_is_a_422_naming_the_field_and_writes_nothing(api, aws, con
     assert executions(aws) == []
 
 
-def test_malformed_json_is_a_422_and_writes_nothing(api, aws, context):
-    status, body, _ = call(api, create_event(raw_body='{"customerId": "c",'), context)
+def test_malformed_json_is_a_422_and_writes_nothing(orders_api, aws, context):
+    status, body, _ = call(orders_api, create_event(raw_body='{"customerId": "c",'), context)
     assert status == 422
     assert body["detail"][0]["type"] == "json_invalid"
     assert aws["table"].scan()["Items"] == []
 
 
-def test_missing_idempotency_key_is_a_422_naming_the_header(api, aws, context):
-    status, body, _ = call(api, create_event(key=None), context)
+def test_missing_idempotency_key_is_a_422_naming_the_header(orders_api, aws, context):
+    status, body, _ = call(orders_api, create_event(key=None), context)
     assert status == 422
     assert body["detail"][0]["loc"][0] == "header"
     assert body["detail"][0]["loc"][1].lower() == "idempotency-key"
     assert aws["table"].scan()["Items"] == []
 
 
-def test_unknown_sku_is_a_422_naming_it_and_writes_nothing(api, aws, context):
+def test_unknown_sku_is_a_422_naming_it_and_writes_nothing(orders_api, aws, context):
     body = valid_body()
     body["items"].append({"sku": "SKU-DOES-NOT-EXIST", "quantity": 1})
 
-    status, response, _ = call(api, create_event(body), context)
+    status, response, _ = call(orders_api, create_event(body), context)
 
     assert status == 422
     assert "SKU-DOES-NOT-EXIST" in response["message"]
@@ -163,19 +165,21 @@ def test_unknown_sku_is_a_422_naming_it_and_writes_nothing(api, aws, context):
     assert executions(aws) == []
 
 
-def test_catalog_outage_is_a_503_and_writes_nothing(api, aws, context):
-    api.catalog._lambda.unavailable = True
-    status, _, _ = call(api, create_event(), context)
+def test_catalog_outage_is_a_503_and_writes_nothing(orders_api, aws, context):
+    orders_api.pricing._lambda.unavailable = True
+    status, _, _ = call(orders_api, create_event(), context)
     assert status == 503
     assert aws["table"].scan()["Items"] == []
 
 
 def test_a_checkout_that_cannot_start_leaves_a_failed_order_not_a_pending_one(
-    api, aws, context, monkeypatch
+    orders_api, aws, context, monkeypatch
 ):
-    monkeypatch.setattr(api.checkout, "_arn", api.checkout._arn.replace("test-checkout", "gone"))
+    monkeypatch.setattr(
+        orders_api.workflow, "_arn", orders_api.workflow._arn.replace("test-checkout", "gone")
+    )
 
-    status, _, _ = call(api, create_event(), context)
+    status, _, _ = call(orders_api, create_event(), context)
 
     assert status == 503
     [order] = orders_in_table(aws)
@@ -183,37 +187,37 @@ def test_a_checkout_that_cannot_start_leaves_a_failed_order_not_a_pending_one(
     assert order["reason"] == "CheckoutNotStarted"
 
 
-def test_get_order_returns_the_stored_order(api, context):
-    _, placed, _ = call(api, load_event(CREATE), context)
+def test_get_order_returns_the_stored_order(orders_api, context):
+    _, placed, _ = call(orders_api, load_event(CREATE), context)
     event = copy.deepcopy(load_event("orders/orders-api-get-order.json"))
     event["pathParameters"]["orderId"] = placed["orderId"]
     event["path"] = f"/orders/{placed['orderId']}"
 
-    status, body, _ = call(api, event, context)
+    status, body, _ = call(orders_api, event, context)
 
     assert status == 200
     assert body == placed
 
 
-def test_unknown_order_is_a_404(api, context):
-    status, body, _ = call(api, load_event("orders/orders-api-get-order.json"), context)
+def test_unknown_order_is_a_404(orders_api, context):
+    status, body, _ = call(orders_api, load_event("orders/orders-api-get-order.json"), context)
     assert status == 404
     assert "not found" in body["message"]
 
 
-def test_list_orders_pages_through_a_customers_orders_newest_first(api, context):
-    placed = [call(api, create_event(key=f"k{i}"), context)[1]["orderId"] for i in range(3)]
+def test_list_orders_pages_through_a_customers_orders_newest_first(orders_api, context):
+    placed = [call(orders_api, create_event(key=f"k{i}"), context)[1]["orderId"] for i in range(3)]
     event = load_event("orders/orders-api-list-orders.json")
     event["queryStringParameters"]["limit"] = "2"
     event["multiValueQueryStringParameters"]["limit"] = ["2"]
 
-    status, page, _ = call(api, event, context)
+    status, page, _ = call(orders_api, event, context)
     assert status == 200
     assert len(page["orders"]) == 2 and page["nextToken"]
 
     event["queryStringParameters"]["nextToken"] = page["nextToken"]
     event["multiValueQueryStringParameters"]["nextToken"] = [page["nextToken"]]
-    _, rest, _ = call(api, event, context)
+    _, rest, _ = call(orders_api, event, context)
 
     seen = [o["orderId"] for o in page["orders"] + rest["orders"]]
     assert sorted(seen) == sorted(placed)
@@ -228,25 +232,25 @@ def test_list_orders_pages_through_a_customers_orders_newest_first(api, context)
         ({"customerId": "c", "nextToken": "%%%"}, 400),
     ],
 )
-def test_bad_list_queries_are_4xx(api, context, query, status):
+def test_bad_list_queries_are_4xx(orders_api, context, query, status):
     event = load_event("orders/orders-api-list-orders.json")
     event["queryStringParameters"] = query
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-    assert call(api, event, context)[0] == status
+    assert call(orders_api, event, context)[0] == status
 
 
-def test_a_page_token_of_another_customers_orders_is_a_400(api, context):
+def test_a_page_token_of_another_customers_orders_is_a_400(orders_api, context):
     for i in range(2):
-        call(api, create_event(key=f"k{i}"), context)
+        call(orders_api, create_event(key=f"k{i}"), context)
     event = load_event("orders/orders-api-list-orders.json")
     event["queryStringParameters"]["limit"] = "1"
     event["multiValueQueryStringParameters"]["limit"] = ["1"]
-    token = call(api, event, context)[1]["nextToken"]
+    token = call(orders_api, event, context)[1]["nextToken"]
 
     query = {"customerId": "someone-else", "nextToken": token}
     event["queryStringParameters"] = query
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-    status, body, _ = call(api, event, context)
+    status, body, _ = call(orders_api, event, context)
 
     assert status == 400
     assert "nextToken" in body["message"]

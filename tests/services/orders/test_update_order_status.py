@@ -19,7 +19,7 @@ def pending_order(aws):
         "amountCents": 1299,
         "items": [{"sku": "SKU-TSHIRT-BLK-M", "quantity": 1, "unitPriceCents": 1299}],
     }
-    order = domain.new_order(ORDER_ID, "cust-0001", "ada@example.com", quote, domain.now_iso())
+    order = domain.new_order(ORDER_ID, "cust-0001", "ada@example.com", quote, domain.now())
     OrdersRepository(boto3.client("dynamodb"), aws["table"].name).create(order)
     return order
 
@@ -28,39 +28,43 @@ def stored(aws):
     return OrdersRepository(boto3.client("dynamodb"), aws["table"].name).get(ORDER_ID)
 
 
-def test_confirms_a_pending_order(update_status, aws, pending_order, context):
-    result = update_status.handler(load_event("orders/update-order-status-confirmed.json"), context)
+def test_confirms_a_pending_order(update_order_status, aws, pending_order, context):
+    result = update_order_status.handler(
+        load_event("orders/update-order-status-confirmed.json"), context
+    )
     assert result == {"orderId": ORDER_ID, "status": "CONFIRMED"}
     assert stored(aws)["status"] == "CONFIRMED"
 
 
-def test_fails_a_pending_order_with_its_reason(update_status, aws, pending_order, context):
-    update_status.handler(load_event("orders/update-order-status-failed.json"), context)
+def test_fails_a_pending_order_with_its_reason(update_order_status, aws, pending_order, context):
+    update_order_status.handler(load_event("orders/update-order-status-failed.json"), context)
     assert stored(aws)["status"] == "FAILED"
     assert stored(aws)["reason"] == "PaymentDeclined"
 
 
-def test_a_redelivered_update_is_a_no_op(update_status, aws, pending_order, context):
+def test_a_redelivered_update_is_a_no_op(update_order_status, aws, pending_order, context):
     event = load_event("orders/update-order-status-confirmed.json")
-    update_status.handler(event, context)
-    assert update_status.handler(event, context)["status"] == "CONFIRMED"
+    update_order_status.handler(event, context)
+    assert update_order_status.handler(event, context)["status"] == "CONFIRMED"
 
 
-def test_a_confirmed_order_cannot_be_failed(update_status, aws, pending_order, context):
-    update_status.handler(load_event("orders/update-order-status-confirmed.json"), context)
+def test_a_confirmed_order_cannot_be_failed(update_order_status, aws, pending_order, context):
+    update_order_status.handler(load_event("orders/update-order-status-confirmed.json"), context)
     with pytest.raises(InvalidStatusTransition):
-        update_status.handler(load_event("orders/update-order-status-failed.json"), context)
+        update_order_status.handler(load_event("orders/update-order-status-failed.json"), context)
     assert stored(aws)["status"] == "CONFIRMED"
     assert "reason" not in stored(aws)
 
 
-def test_unknown_order_is_order_not_found_and_creates_nothing(update_status, aws, context):
+def test_unknown_order_is_order_not_found_and_creates_nothing(update_order_status, aws, context):
     with pytest.raises(OrderNotFound):
-        update_status.handler(load_event("orders/update-order-status-confirmed.json"), context)
+        update_order_status.handler(
+            load_event("orders/update-order-status-confirmed.json"), context
+        )
     assert aws["table"].scan()["Items"] == []
 
 
-def test_an_unknown_status_is_rejected(update_status, aws, pending_order, context):
+def test_an_unknown_status_is_rejected(update_order_status, aws, pending_order, context):
     with pytest.raises(ValidationError):
-        update_status.handler({"orderId": ORDER_ID, "status": "SHIPPED"}, context)
+        update_order_status.handler({"orderId": ORDER_ID, "status": "SHIPPED"}, context)
     assert stored(aws)["status"] == "PENDING"

@@ -1,23 +1,18 @@
-"""Orders REST API: place an order, read one, list a customer's orders.
+"""OrdersApiFunction: the orders REST API (place an order, read one, list a customer's).
 
-Thin by design: validation by the Event Handler (pydantic), rules in `domain`, storage in
-`repository`, other services behind `catalog` (pricing) and `checkout` (the state machine).
+Routes and validation by the Powertools Event Handler (pydantic), flows in `placing` and
+`reading`; this module maps their outcomes and errors to HTTP.
 """
 
-import binascii
 import gc
-import json
-import os
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -27,28 +22,23 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_service import domain
-from orders_service.catalog import CatalogPricing
-from orders_service.checkout import CheckoutWorkflow
-from orders_service.errors import (
-    CatalogUnavailable,
-    CheckoutNotStarted,
-    OrderNotFound,
-    UnknownSku,
-)
+from orders_service import placing, reading
+from orders_service.adapters.pricing import InventoryPricing
+from orders_service.adapters.workflow import CheckoutWorkflow
+from orders_service.config import OrdersApiSettings
+from orders_service.dynamodb import InvalidPageToken
+from orders_service.errors import CatalogUnavailable, CheckoutNotStarted, OrderNotFound, UnknownSku
 from orders_service.models import CreateOrderRequest
+from orders_service.observability import logger, metrics, tracer
 from orders_service.repository import OrdersRepository
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-
-TABLE_NAME = os.environ["ORDERS_TABLE_NAME"]
+settings = OrdersApiSettings.from_environment()
 dynamodb = boto3.client("dynamodb")
-orders = OrdersRepository(dynamodb, TABLE_NAME)
-catalog = CatalogPricing(boto3.client("lambda"), os.environ["QUOTE_PRICES_FUNCTION_ARN"])
-checkout = CheckoutWorkflow(boto3.client("stepfunctions"), os.environ["CHECKOUT_STATE_MACHINE_ARN"])
+orders = OrdersRepository(dynamodb, settings.orders_table_name)
+pricing = InventoryPricing(boto3.client("lambda"), settings.quote_prices_function_arn)
+workflow = CheckoutWorkflow(boto3.client("stepfunctions"), settings.checkout_state_machine_arn)
 
 # One order per customer and Idempotency-Key; reusing a key with another body is refused.
 idempotency_config = IdempotencyConfig(
@@ -59,7 +49,7 @@ idempotency_config = IdempotencyConfig(
 )
 # The repository's client: the persistence layer builds a whole new boto3 session otherwise.
 idempotency_store = DynamoDBPersistenceLayer(
-    table_name=TABLE_NAME, key_attr="pk", boto3_client=dynamodb
+    table_name=settings.orders_table_name, key_attr="pk", boto3_client=dynamodb
 )
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -67,10 +57,19 @@ app = APIGatewayRestResolver(enable_validation=True)
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
 
 
+@idempotent_function(
+    data_keyword_argument="command",
+    config=idempotency_config,
+    persistence_store=idempotency_store,
+)
+def place_order_once(command: dict[str, Any]) -> dict[str, Any]:
+    return placing.place_order(command, orders=orders, pricing=pricing, workflow=workflow)
+
+
 @app.post("/orders")
 @tracer.capture_method
 def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> Response[dict]:
-    placed = place_order(
+    placed = place_order_once(
         command={
             "customerId": order.customerId,
             "idempotencyKey": idempotency_key,
@@ -85,36 +84,10 @@ def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> 
     )
 
 
-@idempotent_function(
-    data_keyword_argument="command",
-    config=idempotency_config,
-    persistence_store=idempotency_store,
-)
-def place_order(command: dict) -> dict:
-    request = command["request"]
-    order_id = domain.order_id_for(command["customerId"], command["idempotencyKey"])
-    logger.append_keys(order_id=order_id)
-    quote = catalog.quote([{"sku": i["sku"], "quantity": i["quantity"]} for i in request["items"]])
-    order, created = orders.create(
-        domain.new_order(order_id, request["customerId"], request["email"], quote, domain.now_iso())
-    )
-    if order["status"] != domain.PENDING:
-        return domain.public_view(order)  # an old request replayed after its checkout ended
-    try:
-        checkout.start(order_id, domain.checkout_input(order, request["paymentToken"]))
-    except CheckoutNotStarted:
-        # Never leave an order PENDING with no workflow to finish it.
-        orders.update_status(order_id, domain.FAILED, "CheckoutNotStarted", domain.now_iso())
-        raise
-    if created:
-        metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
-    return domain.public_view(order)
-
-
 @app.get("/orders/<orderId>")
 @tracer.capture_method
 def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict:
-    return domain.public_view(orders.get(orderId))
+    return reading.get_order(orderId, orders=orders)
 
 
 @app.get("/orders")
@@ -124,14 +97,10 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> dict:
-    try:
-        items, token = orders.list_for_customer(customerId, limit, nextToken)
-    except (binascii.Error, ValueError, json.JSONDecodeError):
-        return _error(HTTPStatus.BAD_REQUEST, "nextToken is not a token this API issued")
-    return {"orders": [domain.public_view(o) for o in items], "nextToken": token}
+    return reading.list_orders(customerId, limit, nextToken, orders=orders)
 
 
-def _error(status: HTTPStatus, message: str, **extra) -> Response:
+def _error(status: HTTPStatus, message: str, **extra: Any) -> Response:
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -144,6 +113,11 @@ def invalid_request(error: RequestValidationError) -> Response:
     # Powertools hides pydantic's messages by default; ours name the field and the rule only.
     details = [{"loc": e["loc"], "type": e["type"], "msg": e.get("msg")} for e in error.errors()]
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "request is not valid", detail=details)
+
+
+@app.exception_handler(InvalidPageToken)
+def invalid_page_token(_: InvalidPageToken) -> Response:
+    return _error(HTTPStatus.BAD_REQUEST, "nextToken is not a token this API issued")
 
 
 @app.exception_handler(UnknownSku)
@@ -179,7 +153,7 @@ def dependency_unavailable(error: Exception) -> Response:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context) -> dict:
+def handler(event: dict, context: LambdaContext) -> dict:
     idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)
 

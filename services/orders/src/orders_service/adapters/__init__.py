@@ -1,0 +1,1 @@
+"""Outbound adapters: the inventory pricing contract and the checkout workflow."""

@@ -1,0 +1,45 @@
+"""Placing an order: price the cart, store the order PENDING, start its checkout.
+
+Runs once per customer and Idempotency-Key (the API handler wraps it in Powertools
+idempotency); the order id is derived from the same pair, so even a replay that slips past the
+idempotency record lands on the same order and the same execution.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from orders_service import domain
+from orders_service.adapters.pricing import InventoryPricing
+from orders_service.adapters.workflow import CheckoutWorkflow
+from orders_service.errors import CheckoutNotStarted
+from orders_service.observability import logger, metrics
+from orders_service.repository import OrdersRepository
+
+
+def place_order(
+    command: dict[str, Any],
+    *,
+    orders: OrdersRepository,
+    pricing: InventoryPricing,
+    workflow: CheckoutWorkflow,
+) -> dict[str, Any]:
+    """`command`: {customerId, idempotencyKey, request: the validated CreateOrderRequest}."""
+    request = command["request"]
+    order_id = domain.order_id_for(command["customerId"], command["idempotencyKey"])
+    logger.append_keys(order_id=order_id)
+    quote = pricing.quote([{"sku": i["sku"], "quantity": i["quantity"]} for i in request["items"]])
+    order, created = orders.create(
+        domain.new_order(order_id, request["customerId"], request["email"], quote, domain.now())
+    )
+    if order["status"] != domain.PENDING:
+        return domain.public_view(order)  # an old request replayed after its checkout ended
+    try:
+        workflow.start(order_id, domain.checkout_input(order, request["paymentToken"]))
+    except CheckoutNotStarted:
+        # Never leave an order PENDING with no workflow to finish it.
+        orders.update_status(order_id, domain.FAILED, "CheckoutNotStarted", domain.now())
+        raise
+    if created:
+        metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+    return domain.public_view(order)
