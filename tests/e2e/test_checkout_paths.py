@@ -15,7 +15,7 @@ SHIRT, MUG, POSTER = "SKU-TSHIRT-BLK-M", "SKU-MUG-WHT-12OZ", "SKU-POSTER-LTD-A2"
 HAPPY_PATH = [
     "PublishOrderPlaced",
     "ReserveStock",
-    "TakePayment",
+    "ChargePayment",
     "CommitStock",
     "ConfirmOrder",
     "PublishOrderConfirmed",
@@ -117,10 +117,10 @@ def test_a_declined_card_releases_the_stock_and_takes_no_money(app, shop, token,
     assert names(route) == [
         "PublishOrderPlaced",
         "ReserveStock",
-        "TakePayment",
+        "ChargePayment",
         *FAILED_AFTER_PAYMENT,
     ]
-    assert step(route, "TakePayment").errors == [reason]
+    assert step(route, "ChargePayment").errors == [reason]
     assert order["status"] == "FAILED" and order["reason"] == reason
     assert shop.available(SHIRT) == before
     assert shop.payment(order["orderId"])["status"] == "DECLINED"
@@ -141,8 +141,8 @@ def test_a_provider_outage_recovers_through_retries_with_backoff(app, shop):
 
     assert execution["status"] == "SUCCEEDED"
     assert names(route) == HAPPY_PATH
-    assert step(route, "TakePayment").attempts == 3
-    assert step(route, "TakePayment").errors == ["PaymentProviderUnavailable"] * 2
+    assert step(route, "ChargePayment").attempts == 3
+    assert step(route, "ChargePayment").errors == ["PaymentProviderUnavailable"] * 2
     assert len(app.sleeps) - sleeps_before == 2
     assert order["status"] == "CONFIRMED"
     assert shop.payment(order["orderId"])["status"] == "CAPTURED"
@@ -157,10 +157,10 @@ def test_a_provider_outage_that_outlasts_the_retries_is_compensated(app, shop):
     assert names(route) == [
         "PublishOrderPlaced",
         "ReserveStock",
-        "TakePayment",
+        "ChargePayment",
         *FAILED_AFTER_PAYMENT,
     ]
-    assert step(route, "TakePayment").attempts == 4  # the first try and 3 retries
+    assert step(route, "ChargePayment").attempts == 4  # the first try and 3 retries
     assert order["status"] == "FAILED" and order["reason"] == "PaymentProviderUnavailable"
     assert shop.available(SHIRT) == before
     assert shop.payment(order["orderId"])["status"] != "CAPTURED"
