@@ -71,6 +71,10 @@ e2e: $(VENV)/.installed ## end-to-end: every checkout path through the local run
 runner-test: $(VENV)/.installed ## the local runner's own tests
 	$(PY) -m pytest tests/localrun
 
+.PHONY: openapi
+openapi: $(VENV)/.installed ## regenerate docs/api/openapi.json from the API handlers' routes and models
+	$(PY) -m localrun.openapi
+
 .PHONY: clean
 clean: ## remove build output and virtual environments
 	rm -rf .aws-sam $(VENV) $(SAM_VENV) node_modules

@@ -32,3 +32,53 @@ class OrderStatusUpdate(BaseModel):
     orderId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     status: Literal["CONFIRMED", "FAILED"]
     reason: str | None = Field(default=None, max_length=256)
+
+
+# --- What the API answers (documented in the OpenAPI document; the handler returns dicts) ---
+
+
+class OrderLine(BaseModel):
+    sku: str
+    quantity: int
+    unitPriceCents: int
+    name: str
+
+
+class OrderView(BaseModel):
+    """An order as its customer sees it."""
+
+    orderId: str
+    customerId: str
+    email: str
+    items: list[OrderLine]
+    amountCents: int
+    currency: str
+    status: Literal["PENDING", "CONFIRMED", "FAILED"]
+    reason: str | None = Field(
+        default=None, description="why a FAILED order failed (ASL error name)"
+    )
+    createdAt: str
+    updatedAt: str
+
+
+class OrderPage(BaseModel):
+    orders: list[OrderView]
+    nextToken: str | None = Field(
+        description="pass as nextToken for the next page; null on the last"
+    )
+
+
+class ValidationProblem(BaseModel):
+    loc: list[str | int]
+    type: str
+    msg: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx the API answers itself: the status again and a message naming the problem."""
+
+    statusCode: int
+    message: str
+    detail: list[ValidationProblem] | None = Field(
+        default=None, description="for 422: each invalid field and the rule it broke"
+    )

@@ -30,7 +30,7 @@ from orders_service.adapters.workflow import CheckoutWorkflow
 from orders_service.config import OrdersApiSettings
 from orders_service.dynamodb import InvalidPageToken
 from orders_service.errors import CatalogUnavailable, CheckoutNotStarted, OrderNotFound, UnknownSku
-from orders_service.models import CreateOrderRequest
+from orders_service.models import CreateOrderRequest, ErrorResponse, OrderPage, OrderView
 from orders_service.observability import logger, metrics, tracer
 from orders_service.repository import OrdersRepository
 
@@ -55,6 +55,15 @@ idempotency_store = DynamoDBPersistenceLayer(
 app = APIGatewayRestResolver(enable_validation=True)
 
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
+JSON = content_types.APPLICATION_JSON
+
+
+def _answers(ok: int, model: type, description: str, *errors: tuple[int, str]) -> dict:
+    """The responses a route really gives, for the published OpenAPI document."""
+    responses = {ok: {"description": description, "content": {JSON: {"model": model}}}}
+    for status, why in (*errors, (422, "the request breaks the schema: each field is named")):
+        responses[status] = {"description": why, "content": {JSON: {"model": ErrorResponse}}}
+    return responses
 
 
 @idempotent_function(
@@ -66,7 +75,17 @@ def place_order_once(command: dict[str, Any]) -> dict[str, Any]:
     return placing.place_order(command, orders=orders, pricing=pricing, workflow=workflow)
 
 
-@app.post("/orders")
+@app.post(
+    "/orders",
+    summary="Place an order; its checkout runs asynchronously",
+    responses=_answers(
+        202,
+        OrderView,
+        "accepted: the order is PENDING and its checkout started (Location: the order)",
+        (409, "a request with this Idempotency-Key is still in progress"),
+        (503, "pricing or the checkout could not be reached; retry with the same key"),
+    ),
+)
 @tracer.capture_method
 def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> Response[dict]:
     placed = place_order_once(
@@ -84,13 +103,23 @@ def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> 
     )
 
 
-@app.get("/orders/<orderId>")
+@app.get(
+    "/orders/<orderId>",
+    summary="Read one order and its status",
+    responses=_answers(200, OrderView, "the order", (404, "no order with this id")),
+)
 @tracer.capture_method
 def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict:
     return reading.get_order(orderId, orders=orders)
 
 
-@app.get("/orders")
+@app.get(
+    "/orders",
+    summary="List a customer's orders, newest first",
+    responses=_answers(
+        200, OrderPage, "a page of orders", (400, "nextToken is not a token this listing issued")
+    ),
+)
 @tracer.capture_method
 def list_orders(
     customerId: Annotated[str, Query(min_length=1, max_length=64)],
