@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import runpy
 
 import boto3
 import pytest
@@ -14,10 +15,12 @@ from tests.support.events import service_events
 
 TEMPLATE = "services/inventory/template.yaml"
 TABLE_NAME = "inventory-test"
+# The operators' seed script, loaded by path as the local runner does (it is not a package).
+SEED_SCRIPT = runpy.run_path(str(ROOT / "services/inventory/seed/seed_catalog.py"))
 
 
 def sample_catalog() -> list[dict]:
-    return json.loads((ROOT / "services/inventory/catalog.sample.json").read_text())["products"]
+    return SEED_SCRIPT["load_catalog"](SEED_SCRIPT["SAMPLE_CATALOG"])
 
 
 @pytest.fixture(autouse=True)
@@ -38,21 +41,33 @@ def table():
 
 
 @pytest.fixture
-def repository(table) -> InventoryRepository:
-    return InventoryRepository(table)
+def client(table):
+    """The low-level client, as the handlers build it."""
+    return boto3.client("dynamodb")
 
 
 @pytest.fixture
-def catalog(repository) -> dict[str, dict]:
-    """The sample catalog seeded through the repository, by sku."""
+def repository(client) -> InventoryRepository:
+    return InventoryRepository(client, TABLE_NAME)
+
+
+@pytest.fixture
+def seed_script() -> dict:
+    """The seed script's functions (seed_products, load_catalog, main) by name."""
+    return SEED_SCRIPT
+
+
+@pytest.fixture
+def seed(client):
+    """Seeds products through the operators' seed script."""
+    return lambda products: SEED_SCRIPT["seed_products"](client, TABLE_NAME, products)
+
+
+@pytest.fixture
+def catalog(seed) -> dict[str, dict]:
+    """The sample catalog seeded through the seed script, by sku."""
     products = sample_catalog()
-    for product in products:
-        repository.put_product(
-            sku=product["sku"],
-            name=product["name"],
-            price_cents=product["priceCents"],
-            stock=product["stock"],
-        )
+    seed(products)
     return {product["sku"]: product for product in products}
 
 
@@ -86,6 +101,28 @@ def handler_module(monkeypatch, repository):
         return module
 
     return load
+
+
+@pytest.fixture
+def use_case():
+    """Imports a use-case module; like a handler, only once the environment is set, since it
+    brings the service's Powertools objects (observability.py) with it."""
+    return lambda name: importlib.import_module(f"inventory_service.{name}")
+
+
+@pytest.fixture
+def recorded_metrics(use_case):
+    """Business metric names a use case added since the last call (a handler would flush them)."""
+    metrics = use_case("observability").metrics
+    metrics.clear_metrics()
+
+    def read() -> list[str]:
+        names = list(metrics.metric_set)
+        metrics.clear_metrics()
+        return names
+
+    yield read
+    metrics.clear_metrics()
 
 
 @pytest.fixture

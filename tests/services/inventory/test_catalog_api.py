@@ -90,7 +90,16 @@ def test_list_bad_limit_is_422(api, list_event, catalog, limit):
     assert status == 422
 
 
-@pytest.mark.parametrize("token", ["not-a-token!", "e30", "eyJhZnRlciI6MX0"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-token!",
+        "e30",
+        "eyJhZnRlciI6MX0",
+        # The format of the tokens before the listing's tokens were product keys.
+        "eyJhZnRlciI6IlNLVS1DQVAtTlZZLU9TIn0",
+    ],
+)
 def test_list_bad_token_is_400(api, list_event, catalog, token):
     status, body = api(list_event(nextToken=token))
     assert status == 400

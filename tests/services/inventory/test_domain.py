@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from pydantic import ValidationError
 
@@ -8,6 +10,7 @@ from inventory_service.domain import (
     Reservation,
     ReservationStatus,
     merge_quantities,
+    now,
     price_cart,
     product_view,
     release_result_for_existing,
@@ -18,6 +21,14 @@ from inventory_service.models import OrderTask, QuotePricesRequest, ReserveStock
 
 TSHIRT = Product(sku="SKU-TSHIRT-BLK-M", name="Classic T-Shirt", price_cents=1299, stock=5)
 MUG = Product(sku="SKU-MUG-WHT-12OZ", name="Mug", price_cents=1450, stock=0)
+
+
+def test_now_is_utc_iso_to_the_millisecond():
+    before = datetime.now(UTC).replace(microsecond=0)
+    stamp = now()
+    assert datetime.fromisoformat(stamp) >= before
+    assert stamp.endswith("+00:00")
+    assert len(stamp) == len("2026-11-26T12:00:00.000+00:00")
 
 
 def test_merge_quantities_sums_duplicates_and_keeps_first_seen_order():

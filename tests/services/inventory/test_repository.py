@@ -1,17 +1,16 @@
+"""The repository reads and writes the table and reports what DynamoDB found; the decisions
+are stock.py's and catalog.py's (test_stock.py, test_catalog.py)."""
+
 import pytest
 from botocore.exceptions import ClientError
 
-from inventory_service.domain import Product, ReleaseOutcome, Reservation, ReservationStatus
-from inventory_service.errors import (
-    OutOfStock,
-    ReservationNotFound,
-    ReservationReleased,
-    TransactionConflictException,
-    UnknownSku,
-)
+from inventory_service.domain import Product, Reservation, ReservationStatus
+from inventory_service.dynamodb import InvalidPageToken, encode_page_token
+from inventory_service.errors import TransactionConflictException
+from inventory_service.repository import CommitRefused, ReserveCancelled
 
-NOW = "2026-11-26T12:00:00+00:00"
-LATER = "2026-11-26T12:05:00+00:00"
+NOW = "2026-11-26T12:00:00.000+00:00"
+LATER = "2026-11-26T12:05:00.000+00:00"
 TSHIRT, MUG, POSTER, SNEAKER = (
     "SKU-TSHIRT-BLK-M",
     "SKU-MUG-WHT-12OZ",
@@ -20,8 +19,8 @@ TSHIRT, MUG, POSTER, SNEAKER = (
 )
 
 
-def test_put_and_get_product(repository):
-    repository.put_product(sku="SKU-A", name="A thing", price_cents=999, stock=3)
+def test_get_product(repository, seed):
+    seed([{"sku": "SKU-A", "name": "A thing", "priceCents": 999, "stock": 3}])
     assert repository.get_product("SKU-A") == Product("SKU-A", "A thing", 999, 3, "USD")
     assert repository.get_product("SKU-MISSING") is None
 
@@ -34,153 +33,132 @@ def test_reservation_items_are_not_products(repository, catalog):
 
 
 def test_list_products_pages_in_sku_order(repository, catalog):
-    first, more = repository.list_products(limit=4)
-    assert more
-    second, more = repository.list_products(limit=4, after_sku=first[-1].sku)
-    assert not more
+    first, token = repository.list_products(limit=4)
+    assert token is not None
+    second, token = repository.list_products(limit=4, page_token=token)
+    assert token is None
     skus = [p.sku for p in first + second]
     assert skus == sorted(catalog)
 
 
-def test_list_products_exact_fit_reports_no_more(repository, catalog):
-    products, more = repository.list_products(limit=len(catalog))
+def test_list_products_exact_fit_hands_out_no_token(repository, catalog):
+    products, token = repository.list_products(limit=len(catalog))
     assert len(products) == len(catalog)
-    assert not more
+    assert token is None
 
 
-def test_batch_get_products_beyond_one_request(repository):
-    for i in range(130):
-        repository.put_product(sku=f"SKU-{i:03}", name=f"n{i}", price_cents=i + 1, stock=1)
+def test_page_token_is_the_key_of_the_last_product_served(repository, catalog):
+    first, token = repository.list_products(limit=2)
+    last = first[-1].sku
+    assert token == encode_page_token({"pk": f"PRODUCT#{last}", "entity": "PRODUCT", "sku": last})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        {"pk": "RESERVATION#o-1", "entity": "PRODUCT", "sku": "o-1"},
+        {"pk": "PRODUCT#A", "entity": "RESERVATION", "sku": "A"},
+        {"pk": "PRODUCT#A", "entity": "PRODUCT", "sku": "B"},
+    ],
+)
+def test_page_token_of_anything_but_a_product_is_refused(repository, catalog, key):
+    with pytest.raises(InvalidPageToken, match="nextToken"):
+        repository.list_products(limit=4, page_token=encode_page_token(key))
+
+
+def test_batch_get_products_beyond_one_request(repository, seed):
+    seed(
+        [
+            {"sku": f"SKU-{i:03}", "name": f"n{i}", "priceCents": i + 1, "stock": 1}
+            for i in range(130)
+        ]
+    )
     found = repository.batch_get_products([f"SKU-{i:03}" for i in range(130)] + ["SKU-NOPE"])
     assert len(found) == 130
     assert found["SKU-129"].price_cents == 130
 
 
 def test_reserve_takes_stock_and_records_reservation(repository, catalog, stock, table):
-    outcome = repository.reserve("o-1", {TSHIRT: 2, MUG: 1}, NOW)
-    assert outcome.created
-    assert outcome.reservation.status is ReservationStatus.RESERVED
+    written = repository.reserve("o-1", {TSHIRT: 2, MUG: 1}, NOW)
+    assert written == Reservation("o-1", {TSHIRT: 2, MUG: 1}, ReservationStatus.RESERVED)
     assert stock(TSHIRT) == catalog[TSHIRT]["stock"] - 2
     assert stock(MUG) == catalog[MUG]["stock"] - 1
     item = table.get_item(Key={"pk": "RESERVATION#o-1"})["Item"]
-    assert item["status"] == "RESERVED"
-    assert item["items"] == [{"sku": TSHIRT, "quantity": 2}, {"sku": MUG, "quantity": 1}]
-    assert item["createdAt"] == NOW
+    assert item == {
+        "pk": "RESERVATION#o-1",
+        "orderId": "o-1",
+        "items": [{"sku": TSHIRT, "quantity": 2}, {"sku": MUG, "quantity": 1}],
+        "status": "RESERVED",
+        "createdAt": NOW,
+        "updatedAt": NOW,
+    }
 
 
-def test_reserve_out_of_stock_names_every_short_sku(repository, catalog, snapshot):
+def test_reserve_reports_missing_and_short_skus_and_writes_nothing(repository, catalog, snapshot):
     before = snapshot()
-    with pytest.raises(OutOfStock) as raised:
-        repository.reserve("o-1", {TSHIRT: 1, POSTER: 2, SNEAKER: 1}, NOW)
-    assert raised.value.skus == (POSTER, SNEAKER)
+    cancelled = repository.reserve("o-1", {"SKU-X": 1, TSHIRT: 1, POSTER: 2, SNEAKER: 1}, NOW)
+    assert cancelled == ReserveCancelled(missing_skus=("SKU-X",), short_skus=(POSTER, SNEAKER))
     assert snapshot() == before
 
 
-def test_reserve_unknown_sku_wins_over_short_stock(repository, catalog, snapshot):
-    before = snapshot()
-    with pytest.raises(UnknownSku) as raised:
-        repository.reserve("o-1", {"SKU-X": 1, SNEAKER: 1, "SKU-Y": 1}, NOW)
-    assert raised.value.skus == ("SKU-X", "SKU-Y")
-    assert snapshot() == before
-
-
-def test_reserve_twice_returns_existing_without_taking_stock(repository, catalog, stock):
-    repository.reserve("o-1", {TSHIRT: 2}, NOW)
-    again = repository.reserve("o-1", {TSHIRT: 2}, LATER)
-    assert not again.created
-    assert again.reservation.status is ReservationStatus.RESERVED
-    assert stock(TSHIRT) == catalog[TSHIRT]["stock"] - 2
-
-
-def test_existing_reservation_wins_even_when_stock_ran_out(repository, catalog, stock):
+def test_reserve_reports_the_existing_reservation_as_it_was(repository, catalog, snapshot):
     repository.reserve("o-1", {POSTER: 1}, NOW)
-    again = repository.reserve("o-1", {POSTER: 1}, LATER)
-    assert not again.created
-    assert stock(POSTER) == 0
+    before = snapshot()
+    cancelled = repository.reserve("o-1", {POSTER: 1}, LATER)
+    assert cancelled == ReserveCancelled(
+        existing=Reservation("o-1", {POSTER: 1}, ReservationStatus.RESERVED),
+        short_skus=(POSTER,),
+    )
+    assert snapshot() == before
 
 
-def test_commit_transitions_once(repository, catalog, table):
+def test_commit_transitions_once_and_reports_what_refused(repository, catalog, table):
     repository.reserve("o-1", {TSHIRT: 1}, NOW)
-    assert repository.commit("o-1", NOW) is True
-    assert repository.commit("o-1", LATER) is False
+    assert repository.commit("o-1", NOW) is None
+    assert repository.commit("o-1", LATER) == CommitRefused(
+        Reservation("o-1", {TSHIRT: 1}, ReservationStatus.COMMITTED)
+    )
     item = table.get_item(Key={"pk": "RESERVATION#o-1"})["Item"]
     assert item["status"] == "COMMITTED"
     assert item["committedAt"] == NOW
+    assert repository.commit("o-missing", NOW) == CommitRefused(None)
 
 
-def test_commit_errors(repository, catalog, snapshot):
-    with pytest.raises(ReservationNotFound):
-        repository.commit("o-missing", NOW)
-    repository.reserve("o-1", {TSHIRT: 1}, NOW)
-    repository.release("o-1", NOW)
+def test_tombstone_is_written_only_where_there_is_no_reservation(repository, catalog, table):
+    assert repository.put_release_tombstone("o-1", NOW) is True
+    assert table.get_item(Key={"pk": "RESERVATION#o-1"})["Item"] == {
+        "pk": "RESERVATION#o-1",
+        "orderId": "o-1",
+        "items": [],
+        "status": "RELEASED",
+        "tombstone": True,
+        "createdAt": NOW,
+        "releasedAt": NOW,
+        "updatedAt": NOW,
+    }
+    assert repository.get_reservation("o-1") == Reservation(
+        "o-1", {}, ReservationStatus.RELEASED, tombstone=True
+    )
+    assert repository.put_release_tombstone("o-1", LATER) is False
+    assert table.get_item(Key={"pk": "RESERVATION#o-1"})["Item"]["updatedAt"] == NOW
+
+
+def test_release_reservation_is_guarded_by_the_observed_status(
+    repository, catalog, stock, snapshot, table
+):
+    reserved = repository.reserve("o-1", {TSHIRT: 2}, NOW)
+    assert isinstance(reserved, Reservation)
+    repository.commit("o-1", NOW)
     before = snapshot()
-    with pytest.raises(ReservationReleased):
-        repository.commit("o-1", LATER)
+    assert repository.release_reservation(reserved, LATER) is False
     assert snapshot() == before
 
-
-@pytest.mark.parametrize("commit_first", [False, True])
-def test_release_gives_stock_back_once(repository, catalog, stock, commit_first):
-    repository.reserve("o-1", {TSHIRT: 2, MUG: 3}, NOW)
-    if commit_first:
-        repository.commit("o-1", NOW)
-    first = repository.release("o-1", LATER)
-    second = repository.release("o-1", LATER)
-    assert (first.outcome, first.changed) == (ReleaseOutcome.RELEASED, True)
-    assert (second.outcome, second.changed) == (ReleaseOutcome.RELEASED, False)
+    committed = repository.get_reservation("o-1")
+    assert committed is not None
+    assert repository.release_reservation(committed, LATER) is True
     assert stock(TSHIRT) == catalog[TSHIRT]["stock"]
-    assert stock(MUG) == catalog[MUG]["stock"]
-
-
-def test_release_without_reservation_leaves_tombstone(repository, catalog, stock, table):
-    result = repository.release("o-1", NOW)
-    assert (result.outcome, result.changed) == (ReleaseOutcome.NOTHING_TO_RELEASE, True)
-    tombstone = table.get_item(Key={"pk": "RESERVATION#o-1"})["Item"]
-    assert tombstone["status"] == "RELEASED"
-    assert tombstone["tombstone"] is True
-
-    late = repository.reserve("o-1", {POSTER: 1}, LATER)
-    assert not late.created
-    assert late.reservation.status is ReservationStatus.RELEASED
-    assert stock(POSTER) == 1
-    again = repository.release("o-1", LATER)
-    assert (again.outcome, again.changed) == (ReleaseOutcome.NOTHING_TO_RELEASE, False)
-
-
-def test_release_retries_when_reservation_moves(repository, catalog, stock, monkeypatch):
-    """A commit landing between the release's read and its write must not be lost."""
-    repository.reserve("o-1", {TSHIRT: 1}, NOW)
-    original = repository._release_reservation
-    calls = []
-
-    def commit_then_release(reservation, now):
-        if not calls:
-            repository.commit("o-1", now)
-        calls.append(reservation.status)
-        return original(reservation, now)
-
-    monkeypatch.setattr(repository, "_release_reservation", commit_then_release)
-    result = repository.release("o-1", LATER)
-    assert result.outcome is ReleaseOutcome.RELEASED
-    assert calls == [ReservationStatus.RESERVED, ReservationStatus.COMMITTED]
-    assert stock(TSHIRT) == catalog[TSHIRT]["stock"]
-
-
-def test_release_tombstone_race_releases_the_reserve_that_won(
-    repository, catalog, stock, monkeypatch
-):
-    """A reserve landing between the release's read and its tombstone put is released."""
-    original = repository._put_release_tombstone
-
-    def reserve_first(order_id, now):
-        if repository.get_reservation(order_id) is None:
-            repository.reserve(order_id, {TSHIRT: 1}, now)
-        return original(order_id, now)
-
-    monkeypatch.setattr(repository, "_put_release_tombstone", reserve_first)
-    result = repository.release("o-1", NOW)
-    assert result.outcome is ReleaseOutcome.RELEASED
-    assert stock(TSHIRT) == catalog[TSHIRT]["stock"]
+    item = table.get_item(Key={"pk": "RESERVATION#o-1"})["Item"]
+    assert (item["status"], item["releasedAt"], item["updatedAt"]) == ("RELEASED", LATER, LATER)
 
 
 def _cancelled(*codes: str) -> ClientError:
@@ -200,9 +178,20 @@ def test_concurrent_transaction_surfaces_as_retryable_conflict(repository, catal
         raise _cancelled("None", "TransactionConflict")
 
     monkeypatch.setattr(repository._client, "transact_write_items", conflict)
-    with pytest.raises(TransactionConflictException):
+    with pytest.raises(TransactionConflictException, match="Transaction cancelled"):
         repository.reserve("o-1", {TSHIRT: 1}, NOW)
     with pytest.raises(TransactionConflictException):
-        repository._release_reservation(
+        repository.release_reservation(
             Reservation("o-1", {TSHIRT: 1}, ReservationStatus.RESERVED), NOW
         )
+
+
+def test_other_cancellations_are_not_reported_as_business_outcomes(
+    repository, catalog, monkeypatch
+):
+    def throttled(**_):
+        raise _cancelled("None", "ThrottlingError")
+
+    monkeypatch.setattr(repository._client, "transact_write_items", throttled)
+    with pytest.raises(ClientError, match="TransactionCanceledException"):
+        repository.reserve("o-1", {TSHIRT: 1}, NOW)

@@ -31,3 +31,9 @@ class Settings(BaseModel):
                 for e in error.errors(include_url=False, include_input=False)
             )
             raise ConfigurationError(f"{cls.__name__}: {problems}") from None
+
+
+class InventorySettings(Settings):
+    """Every inventory function's environment (the template's Globals): the table it owns."""
+
+    inventory_table_name: str = Field(alias="INVENTORY_TABLE_NAME", min_length=1)

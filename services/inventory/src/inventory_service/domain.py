@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from inventory_service.errors import ReservationReleased, UnknownSku
@@ -11,6 +12,11 @@ CATALOG_CURRENCY = "USD"
 # DynamoDB transactions take up to 100 items; a reservation touches one item per sku plus the
 # reservation itself. 25 keeps ample headroom and matches what a checkout cart needs.
 MAX_DISTINCT_SKUS = 25
+
+
+def now() -> str:
+    """The service's one clock: UTC, ISO 8601, milliseconds (sortable as a string)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class ReservationStatus(StrEnum):
@@ -74,7 +80,9 @@ def price_cart(quantities: Mapping[str, int], products: Mapping[str, Product]) -
     ]
     return {
         "currency": CATALOG_CURRENCY,
-        "amountCents": sum(line["unitPriceCents"] * line["quantity"] for line in lines),
+        "amountCents": sum(
+            products[sku].price_cents * quantity for sku, quantity in quantities.items()
+        ),
         "items": lines,
     }
 

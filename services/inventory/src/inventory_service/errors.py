@@ -1,10 +1,17 @@
-"""Errors raised out of the handlers. The class name is the ASL error name (Lambda errorType)."""
+"""The inventory service's errors. A task handler lets them out, so the class name is the ASL
+error name (Lambda errorType); the catalog API answers ProductNotFound with 404."""
 
 from collections.abc import Iterable
 
 
 class InventoryError(Exception):
     """Base class for the inventory business errors."""
+
+
+class ProductNotFound(InventoryError):
+    def __init__(self, sku: str) -> None:
+        self.sku = sku
+        super().__init__(f"product {sku} not found")
 
 
 class UnknownSku(InventoryError):

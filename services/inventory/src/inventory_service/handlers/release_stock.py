@@ -1,39 +1,29 @@
 """ReleaseStock saga compensation: gives an order's reserved stock back.
 
-Safe to run before, after or instead of ReserveStock: with no reservation it leaves a
-RELEASED tombstone so a late reserve for the same order takes nothing.
+Safe to run before, after or instead of ReserveStock (see stock.release_stock).
 """
 
 import gc
-from datetime import UTC, datetime
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+import boto3
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inventory_service.domain import ReleaseOutcome
+from inventory_service.config import InventorySettings
 from inventory_service.models import OrderTask
-from inventory_service.repository import InventoryRepository, table_from_environment
+from inventory_service.observability import logger, metrics, tracer
+from inventory_service.repository import InventoryRepository
+from inventory_service.stock import release_stock
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-repository = InventoryRepository(table_from_environment())
+settings = InventorySettings.from_environment()
+repository = InventoryRepository(boto3.client("dynamodb"), settings.inventory_table_name)
 
 
 @logger.inject_lambda_context(correlation_id_path="orderId")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    task = parse(event=event, model=OrderTask)
-    result = repository.release(task.order_id, datetime.now(UTC).isoformat())
-    if result.changed and result.outcome is ReleaseOutcome.RELEASED:
-        metrics.add_metric(name="StockReleased", unit=MetricUnit.Count, value=1)
-    logger.info(
-        "release handled", extra={"outcome": str(result.outcome), "changed": result.changed}
-    )
-    return {"status": result.outcome.value}
+    return release_stock(parse(event=event, model=OrderTask), stock=repository)
 
 
 # Init is over: what it built lives as long as this environment, so no collection rescans it.
