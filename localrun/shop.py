@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import sys
+import runpy
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -23,8 +23,9 @@ from localrun.emulator import FAKE_CREDENTIALS
 from localrun.stack import REPO_ROOT, LocalApp
 from localrun.template import REGION
 
-INVENTORY_SRC = REPO_ROOT / "services" / "inventory" / "src"
-SAMPLE_CATALOG = REPO_ROOT / "services" / "inventory" / "catalog.sample.json"
+# The inventory team's seed entry point (it owns the product item shape), loaded by path.
+SEED_SCRIPT = REPO_ROOT / "services" / "inventory" / "seed" / "seed_catalog.py"
+SAMPLE_CATALOG = SEED_SCRIPT.with_name("sample-catalog.json")
 EVENT_SOURCE = "ecommerce.checkout"
 
 
@@ -62,31 +63,20 @@ class Shop:
         return any(t.logical_id == "InventoryTable" for t in self.app.model.tables)
 
     def seed_catalog(self, catalog: Path = SAMPLE_CATALOG) -> list[dict]:
-        """Loads products through the inventory service's repository: it owns the item shape."""
-        repository = self._inventory()
-        products = json.loads(catalog.read_text())["products"]
-        for product in products:
-            repository.put_product(
-                sku=product["sku"],
-                name=product["name"],
-                price_cents=product["priceCents"],
-                stock=product["stock"],
-            )
+        """Loads products through the inventory service's seed script: it owns the item shape."""
+        seed = runpy.run_path(str(SEED_SCRIPT))
+        products = seed["load_catalog"](catalog)
+        self._seed_products(seed, products)
         return products
 
     def set_stock(self, sku: str, stock: int) -> None:
-        """Sets a seeded product's stock through the inventory repository (e.g. for `bench`)."""
-        repository = self._inventory()
-        product = repository.get_product(sku)
-        if product is None:
+        """Sets a seeded product's stock (e.g. for `bench`): the product as the public catalog
+        API shows it, re-seeded through the inventory seed script with the new stock."""
+        shown = self.request("GET", f"/products/{sku}")
+        if shown.status == 404:
             raise KeyError(f"no product {sku}: seed_catalog() first")
-        repository.put_product(
-            sku=sku,
-            name=product.name,
-            price_cents=product.price_cents,
-            stock=stock,
-            currency=product.currency,
-        )
+        product = {key: shown.body[key] for key in ("sku", "name", "priceCents", "currency")}
+        self._seed_products(runpy.run_path(str(SEED_SCRIPT)), [{**product, "stock": stock}])
 
     def tap_events(self) -> None:
         """An extra rule that copies every checkout event into a queue we can read, the way an
@@ -206,13 +196,9 @@ class Shop:
 
     # -- helpers --------------------------------------------------------------
 
-    def _inventory(self):
-        """The inventory service's own repository: it owns the product item shape."""
-        if str(INVENTORY_SRC) not in sys.path:
-            sys.path.insert(0, str(INVENTORY_SRC))
-        from inventory_service.repository import InventoryRepository
-
-        return InventoryRepository(self._table("InventoryTable"))
+    def _seed_products(self, seed: dict, products: list[dict]) -> None:
+        [table] = [t for t in self.app.model.tables if t.logical_id == "InventoryTable"]
+        seed["seed_products"](self.app.client("dynamodb"), table.name, products)
 
     def _table(self, logical_id: str):
         [table] = [t for t in self.app.model.tables if t.logical_id == logical_id]

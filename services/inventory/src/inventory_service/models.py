@@ -47,3 +47,37 @@ class OrderTask(_Payload):
     """CommitStock / ReleaseStock task payload."""
 
     order_id: str = Field(alias="orderId", min_length=1, max_length=128)
+
+
+# --- What the catalog API answers (documented in the OpenAPI document; handlers return dicts) ---
+
+
+class ProductView(BaseModel):
+    sku: str
+    name: str
+    priceCents: int
+    currency: str
+    available: int = Field(description="what can still be bought")
+
+
+class ProductPage(BaseModel):
+    items: list[ProductView]
+    nextToken: str | None = Field(
+        default=None, description="pass as nextToken for the next page; absent on the last"
+    )
+
+
+class ValidationProblem(BaseModel):
+    loc: list[str | int]
+    type: str
+    msg: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx the API answers itself: the status again and a message naming the problem."""
+
+    statusCode: int
+    message: str
+    detail: list[ValidationProblem] | None = Field(
+        default=None, description="for 422: each invalid field and the rule it broke"
+    )

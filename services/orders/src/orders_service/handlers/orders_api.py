@@ -130,11 +130,8 @@ def list_orders(
 
 
 def _error(status: HTTPStatus, message: str, **extra: Any) -> Response:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body={"statusCode": status, "message": message, **extra},
-    )
+    body = {"statusCode": status, "message": message, **extra}
+    return Response(status_code=status, content_type=JSON, body=body)
 
 
 @app.exception_handler(RequestValidationError)
@@ -145,8 +142,8 @@ def invalid_request(error: RequestValidationError) -> Response:
 
 
 @app.exception_handler(InvalidPageToken)
-def invalid_page_token(_: InvalidPageToken) -> Response:
-    return _error(HTTPStatus.BAD_REQUEST, "nextToken is not a token this API issued")
+def invalid_page_token(error: InvalidPageToken) -> Response:
+    return _error(HTTPStatus.BAD_REQUEST, str(error))
 
 
 @app.exception_handler(UnknownSku)
