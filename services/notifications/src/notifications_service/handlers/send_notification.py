@@ -6,7 +6,6 @@ reported in batchItemFailures; SQS retries it and, after 5 receives, parks it in
 
 import gc
 import json
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from notifications_service.config import SendNotificationSettings
 from notifications_service.domain import compose_email
 from notifications_service.errors import InvalidNotificationEvent, NotificationDeliveryFailed
 from notifications_service.mailer import SesMailer
@@ -43,16 +43,16 @@ logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
-TABLE_NAME = os.environ["NOTIFICATIONS_TABLE_NAME"]
+settings = SendNotificationSettings.from_environment()
 # Idempotency records outlive every copy of an event that can still reach us: EventBridge
 # retries for up to 24 h, and the DLQ keeps a message 14 days before anyone redrives it.
 IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 60 * 60
 
 processor = BatchProcessor(event_type=EventType.SQS)
 dynamodb = boto3.client("dynamodb")
-repository = NotificationRepository(dynamodb, TABLE_NAME)
+repository = NotificationRepository(dynamodb, settings.notifications_table_name)
 ses_client = boto3.client("ses")
-mailer = SesMailer(ses_client, sender=os.environ["SENDER_EMAIL"])
+mailer = SesMailer(ses_client, sender=settings.sender_email)
 
 
 def _log_duplicate(response: Any, data_record: DataRecord) -> Any:
@@ -62,7 +62,10 @@ def _log_duplicate(response: Any, data_record: DataRecord) -> Any:
 
 # The repository's client: the persistence layer builds a whole new boto3 session otherwise.
 persistence_layer = DynamoDBPersistenceLayer(
-    table_name=TABLE_NAME, key_attr="pk", expiry_attr="expiration", boto3_client=dynamodb
+    table_name=settings.notifications_table_name,
+    key_attr="pk",
+    expiry_attr="expiration",
+    boto3_client=dynamodb,
 )
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="id",  # the EventBridge event id: the same for every redelivered copy
