@@ -28,10 +28,10 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from notifications_service.adapters.mailer import SesMailer
 from notifications_service.config import SendNotificationSettings
 from notifications_service.domain import compose_email
 from notifications_service.errors import InvalidNotificationEvent, NotificationDeliveryFailed
-from notifications_service.mailer import SesMailer
 from notifications_service.models import (
     OrderConfirmedEvent,
     OrderFailedEvent,
