@@ -83,7 +83,7 @@ def test_same_event_twice_in_a_batch_sends_one_email(
 
 
 def test_redelivered_batch_sends_nothing_new(
-    ses, repository, send_notification, lambda_context, capsys
+    ses, repository, send_notification, lambda_context, capsys, log_output
 ):
     send_notification.handler(load_event("send-notification.json"), lambda_context)
     first = repository.get(CONFIRMED_EVENT_ID)
@@ -95,6 +95,9 @@ def test_redelivered_batch_sends_nothing_new(
     assert len(sent_messages()) == 2
     assert repository.get(CONFIRMED_EVENT_ID) == first
     assert "NotificationsSent" not in emitted_metrics(capsys.readouterr().out)
+    # The idempotency layer's response hook ran for each replayed event.
+    duplicates = [line for line in log_output.getvalue().splitlines() if "Duplicate event" in line]
+    assert len(duplicates) == 2
 
 
 def test_invalid_records_are_reported_and_the_good_one_is_sent(

@@ -55,7 +55,8 @@ ses_client = boto3.client("ses")
 mailer = SesMailer(ses_client, sender=settings.sender_email)
 
 
-def _log_duplicate(response: Any, data_record: DataRecord) -> Any:
+# Parameters named as in Powertools' IdempotentHookFunction protocol, which mypy holds it to.
+def _log_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
     logger.info("Duplicate event: email already sent, not sending again")
     return response
 
