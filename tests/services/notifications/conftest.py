@@ -34,8 +34,14 @@ def table(aws):
 
 
 @pytest.fixture
-def repository(table):
-    return NotificationRepository(boto3.client("dynamodb", region_name=REGION), table.name)
+def dynamodb(aws):
+    """The low-level client, as the handler builds it: items in DynamoDB JSON."""
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+@pytest.fixture
+def repository(dynamodb, table):
+    return NotificationRepository(dynamodb, table.name)
 
 
 @pytest.fixture
