@@ -6,11 +6,9 @@ reported in batchItemFailures; SQS retries it and, after 5 receives, parks it in
 
 import gc
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -28,20 +26,17 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from notifications_service import notifying
 from notifications_service.adapters.mailer import SesMailer
 from notifications_service.config import SendNotificationSettings
-from notifications_service.domain import compose_email
 from notifications_service.errors import InvalidNotificationEvent, NotificationDeliveryFailed
 from notifications_service.models import (
     OrderConfirmedEvent,
     OrderFailedEvent,
     parse_order_outcome,
 )
+from notifications_service.observability import logger, metrics, tracer
 from notifications_service.repository import NotificationRepository
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 settings = SendNotificationSettings.from_environment()
 # Idempotency records outlive every copy of an event that can still reach us: EventBridge
@@ -85,21 +80,8 @@ idempotency_config = IdempotencyConfig(
     key_prefix="IDEMPOTENCY#SendNotification",
 )
 def send_notification(event: OrderConfirmedEvent | OrderFailedEvent) -> dict[str, str]:
-    """Send the email and record it; runs once per EventBridge event id."""
-    message = compose_email(event)
-    ses_message_id = mailer.send(recipient=event.detail.email, message=message)
-    repository.record_sent(
-        event_id=event.id,
-        order_id=event.detail.orderId,
-        email=event.detail.email,
-        template=message.template,
-        ses_message_id=ses_message_id,
-        sent_at=datetime.now(UTC).isoformat(),
-    )
-    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
-    logger.info("Notification sent", extra={"template": message.template, "eventId": event.id})
-    # Stored in the idempotency record: no email address in it.
-    return {"eventId": event.id, "template": message.template, "sesMessageId": ses_message_id}
+    """Runs once per EventBridge event id; a redelivered copy gets the first result back."""
+    return notifying.notify(event, mailer=mailer, notifications=repository)
 
 
 def _order_id_for_logs(body: str) -> str | None:
