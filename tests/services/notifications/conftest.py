@@ -34,8 +34,8 @@ def aws():
 
 @pytest.fixture
 def table(aws):
-    dynamodb = boto3.resource("dynamodb", region_name=REGION)
-    return create_table(dynamodb, TEMPLATE, "NotificationsTable", TABLE_NAME)
+    resource = boto3.resource("dynamodb", region_name=REGION)
+    return create_table(resource, TEMPLATE, "NotificationsTable", TABLE_NAME)
 
 
 @pytest.fixture
