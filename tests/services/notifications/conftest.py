@@ -8,7 +8,12 @@ import pytest
 from moto import mock_aws
 
 from notifications_service.repository import NotificationRepository
-from tests.services.notifications.helpers import SENDER_EMAIL, TABLE_NAME, TEMPLATE
+from tests.services.notifications.helpers import (
+    SENDER_EMAIL,
+    TABLE_NAME,
+    TEMPLATE,
+    emitted_metrics,
+)
 from tests.support.aws import REGION, set_aws_environment
 from tests.support.cfn import create_table
 
@@ -29,13 +34,19 @@ def aws():
 
 @pytest.fixture
 def table(aws):
-    dynamodb = boto3.resource("dynamodb", region_name=REGION)
-    return create_table(dynamodb, TEMPLATE, "NotificationsTable", TABLE_NAME)
+    resource = boto3.resource("dynamodb", region_name=REGION)
+    return create_table(resource, TEMPLATE, "NotificationsTable", TABLE_NAME)
 
 
 @pytest.fixture
-def repository(table):
-    return NotificationRepository(boto3.client("dynamodb", region_name=REGION), table.name)
+def dynamodb(aws):
+    """The low-level client, as the handler builds it: items in DynamoDB JSON."""
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+@pytest.fixture
+def repository(dynamodb, table):
+    return NotificationRepository(dynamodb, table.name)
 
 
 @pytest.fixture
@@ -58,11 +69,36 @@ def send_notification(table):
 
 
 @pytest.fixture
-def log_output(send_notification):
-    """What the handler's Powertools Logger writes (its stream is bound at import, so capsys
+def notifying():
+    """The use-case module, imported once the environment is set (its Powertools objects read
+    the service name and metrics namespace when first imported)."""
+    return importlib.import_module("notifications_service.notifying")
+
+
+@pytest.fixture
+def published_metrics(capsys):
+    """Flushes the metrics a use case added and sums them by name; the metric set is shared by
+    every Powertools Metrics in the process, so it starts and ends empty."""
+    from notifications_service.observability import metrics
+
+    metrics.clear_metrics()
+    capsys.readouterr()
+
+    def publish() -> dict[str, float]:
+        metrics.flush_metrics()
+        return emitted_metrics(capsys.readouterr().out)
+
+    yield publish
+    metrics.clear_metrics()
+
+
+@pytest.fixture
+def log_output():
+    """What the service's Powertools Logger writes (its stream is bound at import, so capsys
     cannot see it once another test imported the module)."""
+    observability = importlib.import_module("notifications_service.observability")
     buffer = io.StringIO()
-    handler = send_notification.logger.registered_handler
+    handler = observability.logger.registered_handler
     previous = handler.setStream(buffer)
     yield buffer
     handler.setStream(previous)

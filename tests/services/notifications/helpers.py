@@ -19,6 +19,11 @@ def event_bodies(event: dict) -> list[dict]:
     return [json.loads(record["body"]) for record in event["Records"]]
 
 
+def notification(table, event_id: str) -> dict | None:
+    """The NOTIFICATION# record of an event, read from the (moto) table itself."""
+    return table.get_item(Key={"pk": f"NOTIFICATION#{event_id}"}, ConsistentRead=True).get("Item")
+
+
 def sent_messages() -> list:
     """Emails moto's SES accepted (Message objects: source, destinations, subject, body)."""
     return ses_backends[ACCOUNT_ID][REGION].sent_messages

@@ -1,6 +1,8 @@
 """Email wording: totals from cents, customer-friendly failure reasons, no internal text."""
 
 import json
+import re
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -9,6 +11,7 @@ from notifications_service.domain import (
     compose_email,
     customer_reason,
     format_money,
+    now,
 )
 from notifications_service.models import parse_order_outcome
 from tests.services.notifications.helpers import event_bodies, load_event
@@ -92,3 +95,10 @@ def test_failed_email_never_shows_internal_error_text():
     assert f"Order ord-2b8e4d60: {GENERIC_REASON}." in message.body
     assert "Lambda" not in message.body
     assert "arn:" not in message.body
+
+
+def test_now_is_utc_iso_8601_to_the_millisecond():
+    stamp = now()
+
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", stamp)
+    assert datetime.fromisoformat(stamp).utcoffset() == timedelta(0)

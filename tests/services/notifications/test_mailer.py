@@ -1,10 +1,10 @@
-"""SES adapter against moto SES."""
+"""SES adapter (adapters/mailer.py) against moto SES."""
 
 import pytest
 
+from notifications_service.adapters.mailer import SesMailer
 from notifications_service.domain import EmailMessage
 from notifications_service.errors import NotificationDeliveryFailed
-from notifications_service.mailer import SesMailer
 from tests.services.notifications.helpers import SENDER_EMAIL, sent_messages
 
 MESSAGE = EmailMessage(template="confirmed", subject="Your order o-1", body="Total: 1.00 USD")

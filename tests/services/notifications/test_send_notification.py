@@ -10,6 +10,7 @@ from tests.services.notifications.helpers import (
     emitted_metrics,
     event_bodies,
     load_event,
+    notification,
     sent_messages,
 )
 
@@ -49,12 +50,12 @@ def test_emails_each_customer_their_outcome(ses, send_notification, lambda_conte
     assert emitted_metrics(capsys.readouterr().out).get("NotificationsSent") == 2
 
 
-def test_records_what_was_sent(ses, table, repository, send_notification, lambda_context):
+def test_records_what_was_sent(ses, table, send_notification, lambda_context):
     send_notification.handler(load_event("send-notification.json"), lambda_context)
 
     message_ids = {m.destinations["ToAddresses"][0]: m.id for m in sent_messages()}
-    confirmed = repository.get(CONFIRMED_EVENT_ID)
-    failed = repository.get(FAILED_EVENT_ID)
+    confirmed = notification(table, CONFIRMED_EVENT_ID)
+    failed = notification(table, FAILED_EVENT_ID)
     assert confirmed["orderId"] == "ord-7f3a9c1e"
     assert confirmed["email"] == "jane.doe@example.com"
     assert confirmed["template"] == "confirmed"
@@ -83,18 +84,21 @@ def test_same_event_twice_in_a_batch_sends_one_email(
 
 
 def test_redelivered_batch_sends_nothing_new(
-    ses, repository, send_notification, lambda_context, capsys
+    ses, table, send_notification, lambda_context, capsys, log_output
 ):
     send_notification.handler(load_event("send-notification.json"), lambda_context)
-    first = repository.get(CONFIRMED_EVENT_ID)
+    first = notification(table, CONFIRMED_EVENT_ID)
     capsys.readouterr()
 
     response = send_notification.handler(load_event("send-notification.json"), lambda_context)
 
     assert response == {"batchItemFailures": []}
     assert len(sent_messages()) == 2
-    assert repository.get(CONFIRMED_EVENT_ID) == first
+    assert notification(table, CONFIRMED_EVENT_ID) == first
     assert "NotificationsSent" not in emitted_metrics(capsys.readouterr().out)
+    # The idempotency layer's response hook ran for each replayed event.
+    duplicates = [line for line in log_output.getvalue().splitlines() if "Duplicate event" in line]
+    assert len(duplicates) == 2
 
 
 def test_invalid_records_are_reported_and_the_good_one_is_sent(
@@ -157,7 +161,7 @@ def ses_throttles_sam(send_notification):
 
 
 def test_ses_failure_reports_only_that_record(
-    ses, repository, send_notification, lambda_context, ses_throttles_sam, log_output
+    ses, table, send_notification, lambda_context, ses_throttles_sam, log_output
 ):
     event = load_event("send-notification.json")
     failed_record = event["Records"][1]
@@ -166,8 +170,8 @@ def test_ses_failure_reports_only_that_record(
 
     assert _failed_ids(response) == {failed_record["messageId"]}
     assert list(_emails_by_recipient()) == ["jane.doe@example.com"]
-    assert repository.get(FAILED_EVENT_ID) is None
-    assert repository.get(CONFIRMED_EVENT_ID) is not None
+    assert notification(table, FAILED_EVENT_ID) is None
+    assert notification(table, CONFIRMED_EVENT_ID) is not None
     logs = log_output.getvalue()
     assert '"errorCode":"Throttling"' in logs
     assert "sam.lee@example.org" not in logs

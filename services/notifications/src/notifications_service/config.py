@@ -31,3 +31,12 @@ class Settings(BaseModel):
                 for e in error.errors(include_url=False, include_input=False)
             )
             raise ConfigurationError(f"{cls.__name__}: {problems}") from None
+
+
+class SendNotificationSettings(Settings):
+    """SendNotificationFunction's environment (services/notifications/template.yaml)."""
+
+    # Holds the NOTIFICATION# records and the Powertools idempotency records.
+    notifications_table_name: str = Field(alias="NOTIFICATIONS_TABLE_NAME", min_length=1)
+    # A verified SES identity; the function's IAM policy lets it send from this address only.
+    sender_email: str = Field(alias="SENDER_EMAIL", min_length=1)

@@ -1,6 +1,8 @@
-"""What the customer reads: subjects and bodies per order outcome. No AWS calls here."""
+"""What the customer reads: subjects and bodies per order outcome; the service's clock. No AWS
+calls here."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from notifications_service.models import (
@@ -24,6 +26,11 @@ _CUSTOMER_REASONS = {
     "OutOfStock": "an item went out of stock",
 }
 GENERIC_REASON = "we could not complete your order"
+
+
+def now() -> str:
+    """The service's one clock: UTC, ISO 8601, milliseconds (sortable as a string)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)

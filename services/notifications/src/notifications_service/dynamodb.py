@@ -7,25 +7,18 @@ that keeps records in the table) uses these and nothing else of boto3's DynamoDB
 - items cross this module as plain Python: `to_item` in, `from_item` out (numbers come back as
   int, since every number stored here is a count: cents, quantities, attempts, epoch seconds);
 - a failed condition is told by `is_condition_failure`, the item that failed it (asked with
-  `ReturnValuesOnConditionCheckFailure`) by `item_on_failure`, and why each part of a cancelled
-  transaction failed by `cancellation_reasons`;
-- a page token is the key of the last item served, opaque to clients; a token this API did not
-  issue raises `InvalidPageToken`, which the API answers with 400.
+  `ReturnValuesOnConditionCheckFailure`) by `item_on_failure`.
+
+This copy keeps the core only: notifications runs no transactions and lists nothing, so the
+cancellation-reason parser and the page-token codec of the other copies are left out.
 """
 
-import base64
-import binascii
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
-
-# Key attributes in this project are short strings (prefixes, ids, ISO timestamps).
-_MAX_KEY_VALUE_LENGTH = 1024
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -65,59 +58,3 @@ def item_on_failure(error: ClientError) -> dict[str, Any] | None:
     response: Mapping[str, Any] = error.response  # "Item" is not in botocore's error stubs
     item = response.get("Item")
     return from_item(item) if item else None
-
-
-@dataclass(frozen=True)
-class CancellationReason:
-    """Why one part of a cancelled transaction failed: `code` is DynamoDB's ("None" when that
-    part was fine), `item` the item as it was, when the request asked for it."""
-
-    code: str
-    item: dict[str, Any] | None
-
-
-def cancellation_reasons(error: ClientError) -> list[CancellationReason]:
-    """One reason per TransactItems entry, in request order; [] when the error is not a
-    cancelled transaction."""
-    if error_code(error) != "TransactionCanceledException":
-        return []
-    reasons: Iterable[Mapping[str, Any]] = error.response.get("CancellationReasons", [])
-    return [
-        CancellationReason(
-            code=reason.get("Code", "None"),
-            item=from_item(reason["Item"]) if reason.get("Item") else None,
-        )
-        for reason in reasons
-    ]
-
-
-class InvalidPageToken(ValueError):
-    """A page token this API did not issue (or issued for another listing)."""
-
-
-def encode_page_token(key: Mapping[str, str]) -> str:
-    """The key of the last item served (table and index key attributes), opaque to clients."""
-    raw = json.dumps(dict(key), separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_page_token(token: str, key_names: Iterable[str]) -> dict[str, str]:
-    """The key a token carries, checked to be exactly `key_names`, each a non-empty string.
-
-    Whatever a client sends, the result is a well-formed key or `InvalidPageToken`: nothing
-    malformed reaches DynamoDB as an ExclusiveStartKey.
-    """
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError) as error:
-        raise InvalidPageToken("nextToken is not a token this API issued") from error
-    if (
-        not isinstance(key, dict)
-        or set(key) != set(key_names)
-        or not all(
-            isinstance(value, str) and 0 < len(value) <= _MAX_KEY_VALUE_LENGTH
-            for value in key.values()
-        )
-    ):
-        raise InvalidPageToken("nextToken is not a token this API issued")
-    return key

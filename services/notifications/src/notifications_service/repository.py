@@ -5,13 +5,14 @@ Through the low-level DynamoDB client, which the idempotency layer needs too: on
 function instead of a client plus a `boto3.resource`, a cheaper cold start.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from boto3.dynamodb.types import TypeDeserializer
+from notifications_service.dynamodb import to_item
+
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda runtime
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 NOTIFICATION_PREFIX = "NOTIFICATION#"
-
-_deserializer = TypeDeserializer()
 
 
 def notification_key(event_id: str) -> dict[str, str]:
@@ -19,7 +20,7 @@ def notification_key(event_id: str) -> dict[str, str]:
 
 
 class NotificationRepository:
-    def __init__(self, client: Any, table_name: str):
+    def __init__(self, client: "DynamoDBClient", table_name: str):
         """`client`: a boto3 DynamoDB client (module-level in the handler, moto in tests)."""
         self._client = client
         self._table_name = table_name
@@ -33,7 +34,7 @@ class NotificationRepository:
         template: str,
         ses_message_id: str,
         sent_at: str,
-    ) -> dict[str, str]:
+    ) -> None:
         """Record an email SES accepted: the audit trail of what each customer was told.
 
         A plain put, not a conditional one: the guard against a second send is the idempotency
@@ -49,14 +50,4 @@ class NotificationRepository:
             "sesMessageId": ses_message_id,
             "sentAt": sent_at,
         }
-        self._client.put_item(
-            TableName=self._table_name, Item={name: {"S": value} for name, value in item.items()}
-        )
-        return item
-
-    def get(self, event_id: str) -> dict[str, Any] | None:
-        key = {name: {"S": value} for name, value in notification_key(event_id).items()}
-        item = self._client.get_item(TableName=self._table_name, Key=key, ConsistentRead=True)
-        if "Item" not in item:
-            return None
-        return {name: _deserializer.deserialize(value) for name, value in item["Item"].items()}
+        self._client.put_item(TableName=self._table_name, Item=to_item(item))

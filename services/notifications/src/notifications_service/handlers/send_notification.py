@@ -6,12 +6,9 @@ reported in batchItemFailures; SQS retries it and, after 5 receives, parks it in
 
 import gc
 import json
-import os
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -29,40 +26,42 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from notifications_service.domain import compose_email
+from notifications_service import notifying
+from notifications_service.adapters.mailer import SesMailer
+from notifications_service.config import SendNotificationSettings
 from notifications_service.errors import InvalidNotificationEvent, NotificationDeliveryFailed
-from notifications_service.mailer import SesMailer
 from notifications_service.models import (
     OrderConfirmedEvent,
     OrderFailedEvent,
     parse_order_outcome,
 )
+from notifications_service.observability import logger, metrics, tracer
 from notifications_service.repository import NotificationRepository
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-
-TABLE_NAME = os.environ["NOTIFICATIONS_TABLE_NAME"]
+settings = SendNotificationSettings.from_environment()
 # Idempotency records outlive every copy of an event that can still reach us: EventBridge
 # retries for up to 24 h, and the DLQ keeps a message 14 days before anyone redrives it.
 IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 60 * 60
 
 processor = BatchProcessor(event_type=EventType.SQS)
 dynamodb = boto3.client("dynamodb")
-repository = NotificationRepository(dynamodb, TABLE_NAME)
+repository = NotificationRepository(dynamodb, settings.notifications_table_name)
 ses_client = boto3.client("ses")
-mailer = SesMailer(ses_client, sender=os.environ["SENDER_EMAIL"])
+mailer = SesMailer(ses_client, sender=settings.sender_email)
 
 
-def _log_duplicate(response: Any, data_record: DataRecord) -> Any:
+# Parameters named as in Powertools' IdempotentHookFunction protocol, which mypy holds it to.
+def _log_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
     logger.info("Duplicate event: email already sent, not sending again")
     return response
 
 
 # The repository's client: the persistence layer builds a whole new boto3 session otherwise.
 persistence_layer = DynamoDBPersistenceLayer(
-    table_name=TABLE_NAME, key_attr="pk", expiry_attr="expiration", boto3_client=dynamodb
+    table_name=settings.notifications_table_name,
+    key_attr="pk",
+    expiry_attr="expiration",
+    boto3_client=dynamodb,
 )
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="id",  # the EventBridge event id: the same for every redelivered copy
@@ -81,21 +80,8 @@ idempotency_config = IdempotencyConfig(
     key_prefix="IDEMPOTENCY#SendNotification",
 )
 def send_notification(event: OrderConfirmedEvent | OrderFailedEvent) -> dict[str, str]:
-    """Send the email and record it; runs once per EventBridge event id."""
-    message = compose_email(event)
-    ses_message_id = mailer.send(recipient=event.detail.email, message=message)
-    repository.record_sent(
-        event_id=event.id,
-        order_id=event.detail.orderId,
-        email=event.detail.email,
-        template=message.template,
-        ses_message_id=ses_message_id,
-        sent_at=datetime.now(UTC).isoformat(),
-    )
-    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
-    logger.info("Notification sent", extra={"template": message.template, "eventId": event.id})
-    # Stored in the idempotency record: no email address in it.
-    return {"eventId": event.id, "template": message.template, "sesMessageId": ses_message_id}
+    """Runs once per EventBridge event id; a redelivered copy gets the first result back."""
+    return notifying.notify(event, mailer=mailer, notifications=repository)
 
 
 def _order_id_for_logs(body: str) -> str | None:

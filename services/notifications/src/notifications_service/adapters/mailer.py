@@ -1,16 +1,19 @@
 """SES adapter: the only module that sends email. Kept apart from domain.py (no AWS calls there)
 and repository.py (table only)."""
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from notifications_service.domain import EmailMessage
 from notifications_service.errors import NotificationDeliveryFailed
 
+if TYPE_CHECKING:  # the stubs are a development dependency, not in the Lambda runtime
+    from mypy_boto3_ses import SESClient
+
 
 class SesMailer:
-    def __init__(self, ses_client: Any, sender: str):
+    def __init__(self, ses_client: "SESClient", sender: str):
         """`ses_client` is boto3.client("ses"); `sender` a verified SES identity (SENDER_EMAIL)."""
         self._ses = ses_client
         self._sender = sender

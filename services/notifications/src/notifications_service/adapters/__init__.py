@@ -1,0 +1,1 @@
+"""Everything the service calls besides its own table: one module per outbound dependency."""
