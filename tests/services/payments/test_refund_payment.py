@@ -5,8 +5,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from payments_service.adapters.provider import ProviderUnavailable
 from payments_service.errors import PaymentCancelled, PaymentProviderUnavailable
-from payments_service.provider import ProviderUnavailable
 
 
 @pytest.fixture
