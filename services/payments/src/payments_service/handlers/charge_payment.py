@@ -13,7 +13,7 @@ from payments_service.models import ChargePaymentRequest
 from payments_service.observability import logger, metrics, tracer
 from payments_service.repository import PaymentRepository
 
-settings = PaymentsSettings.from_environment()  # an unknown PAYMENT_PROVIDER fails the import
+settings = PaymentsSettings.from_environment()  # a missing or unknown variable fails the init
 dynamodb = boto3.client("dynamodb")
 payments = PaymentRepository(dynamodb, settings.payments_table_name)
 provider = build_provider(settings, dynamodb)
