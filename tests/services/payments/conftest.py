@@ -1,5 +1,7 @@
-"""Fixtures for the payments tests: a moto table built from the service's own template, and
-handler modules imported fresh per test (they bind the table and provider at import)."""
+"""Fixtures for the payments tests: a moto table built from the service's own template, the
+repository and the sandbox provider on it for the use-case tests, and handler modules imported
+fresh per test for the handler tests (they read their settings and build their clients at
+import)."""
 
 import importlib
 import sys
@@ -15,23 +17,20 @@ from tests.support.events import service_events
 TEMPLATE = "services/payments/template.yaml"
 TABLE_NAME = "payments-test"
 
-# payments_service.domain names its child logger after POWERTOOLS_SERVICE_NAME when first
-# imported, and the test modules import it at collection, before any fixture runs. Import it here,
-# under the service's environment restored right after, so its logs reach the handler's logger
-# as they do in Lambda, and nothing is left in os.environ for the other services' tests.
+# payments_service.observability names its logger and metrics after POWERTOOLS_SERVICE_NAME when
+# first imported, and the test modules import it at collection, before any fixture runs. Import it
+# here, under the service's environment restored right after, so the use cases log and count as
+# they do in Lambda, and nothing is left in os.environ for the other services' tests.
 with pytest.MonkeyPatch.context() as collection_time:
     set_aws_environment(collection_time, "payments")
+    from payments_service.adapters.simulated_provider import SimulatedProvider
+    from payments_service.observability import metrics
     from payments_service.repository import PaymentRepository
-    from payments_service.simulated_provider import SimulatedProvider
-
-
-HANDLER_WIRING = "payments_service.handlers.wiring"
 
 
 def import_fresh(module: str):
-    """Imports a handler module and what it is wired from again, as a cold start would."""
+    """Imports a handler module again, as a cold start would."""
     sys.modules.pop(module, None)
-    sys.modules.pop(HANDLER_WIRING, None)
     return importlib.import_module(module)
 
 
@@ -55,13 +54,33 @@ def table():
 
 
 @pytest.fixture
-def repository(table) -> PaymentRepository:
-    return PaymentRepository(table)
+def dynamodb(table):
+    return boto3.client("dynamodb")
 
 
 @pytest.fixture
-def provider(table) -> SimulatedProvider:
-    return SimulatedProvider(table)
+def payments(dynamodb) -> PaymentRepository:
+    return PaymentRepository(dynamodb, TABLE_NAME)
+
+
+@pytest.fixture
+def provider(dynamodb) -> SimulatedProvider:
+    return SimulatedProvider(dynamodb, TABLE_NAME)
+
+
+@pytest.fixture
+def counted():
+    """What the use cases counted so far, by metric name (Powertools keeps the metric set until
+    a handler flushes it), cleared around each test."""
+    metrics.clear_metrics()
+    yield lambda: {name: len(metric["Value"]) for name, metric in metrics.metric_set.items()}
+    metrics.clear_metrics()
+
+
+@pytest.fixture
+def metadata(counted) -> dict:
+    """The metadata added with those metrics (the same set, cleared with them)."""
+    return metrics.metadata_set
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""ChargePaymentFunction driven by its events/ files, against moto and the sandbox provider."""
+"""ChargePaymentFunction driven by its events/ files, against moto and the sandbox provider:
+what the handler adds to the use case (tests/services/payments/test_charging.py): parsing the
+payload, errors out under their ASL names, the order as the logs' correlation id, metrics
+flushed once per invocation."""
 
 import io
 import json
@@ -6,13 +9,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from payments_service.errors import (
-    InsufficientFunds,
-    PaymentCancelled,
-    PaymentConflict,
-    PaymentDeclined,
-    PaymentProviderUnavailable,
-)
+from payments_service.errors import InsufficientFunds, PaymentDeclined
 
 
 @pytest.fixture
@@ -21,15 +18,6 @@ def charge_event(load_event):
         return load_event("charge-payment.json") | changes
 
     return build
-
-
-def provider_charges(items: dict) -> list[dict]:
-    """Charges the sandbox made (its ledger keeps declines and counted attempts there too)."""
-    return [
-        item
-        for pk, item in items.items()
-        if pk.startswith("SIMPROVIDER#CHARGE#") and item.get("state") == "SUCCEEDED"
-    ]
 
 
 def emitted_metrics(output: str) -> list[dict]:
@@ -45,55 +33,18 @@ def metric_names(blob: dict) -> set[str]:
     return {m["Name"] for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
 
 
-def test_charge_captures_once_and_stores_no_token(
-    charge_handler, lambda_context, snapshot, charge_event
-):
+def test_charge_event_captures_the_payment(charge_handler, lambda_context, snapshot, charge_event):
     event = charge_event()
 
     result = charge_handler.handler(event, lambda_context)
 
     assert result["status"] == "CAPTURED"
     assert result["paymentId"].startswith("pay_")
-    items = snapshot()
-    payment = items[f"PAYMENT#{event['orderId']}"]
-    [charge] = provider_charges(items)
-    assert payment["status"] == "CAPTURED"
-    assert payment["paymentId"] == result["paymentId"]
-    assert (payment["amountCents"], payment["currency"]) == (event["amountCents"], "USD")
-    assert payment["providerChargeId"] == charge["chargeId"]
-    assert payment["attempts"] == 1
-    assert "providerRefundId" not in payment and "declineCode" not in payment
-    assert event["paymentToken"] not in repr(items)
+    payment = snapshot()[f"PAYMENT#{event['orderId']}"]
+    assert (payment["status"], payment["paymentId"]) == ("CAPTURED", result["paymentId"])
 
 
-def test_charging_the_same_order_twice_returns_the_first_result_and_charges_once(
-    charge_handler, lambda_context, snapshot, charge_event
-):
-    first = charge_handler.handler(charge_event(), lambda_context)
-    after_first = snapshot()
-
-    again = charge_handler.handler(charge_event(), lambda_context)
-
-    assert again == first
-    assert snapshot() == after_first  # not even the provider was asked again
-    assert len(provider_charges(after_first)) == 1
-
-
-def test_second_charge_with_another_amount_is_a_conflict_and_charges_nothing(
-    charge_handler, lambda_context, snapshot, charge_event
-):
-    charge_handler.handler(charge_event(), lambda_context)
-    before = snapshot()
-
-    with pytest.raises(PaymentConflict):
-        charge_handler.handler(charge_event(amountCents=9999), lambda_context)
-    with pytest.raises(PaymentConflict):
-        charge_handler.handler(charge_event(currency="EUR"), lambda_context)
-
-    assert snapshot() == before
-
-
-def test_declined_event_raises_payment_declined_and_records_the_decline(
+def test_declined_event_raises_payment_declined_under_its_asl_name(
     charge_handler, lambda_context, snapshot, load_event
 ):
     event = load_event("charge-payment-declined.json")
@@ -101,83 +52,9 @@ def test_declined_event_raises_payment_declined_and_records_the_decline(
     with pytest.raises(PaymentDeclined) as declined:
         charge_handler.handler(event, lambda_context)
 
-    assert type(declined.value) is PaymentDeclined
+    assert type(declined.value).__name__ == "PaymentDeclined"
     assert declined.value.decline_code == "generic_decline"
-    items = snapshot()
-    payment = items[f"PAYMENT#{event['orderId']}"]
-    assert (payment["status"], payment["declineCode"]) == ("DECLINED", "generic_decline")
-    assert "providerChargeId" not in payment
-    assert provider_charges(items) == []
-
-
-def test_repeated_declined_charge_repeats_the_decline_without_asking_the_provider(
-    charge_handler, lambda_context, snapshot, load_event
-):
-    event = load_event("charge-payment-declined.json")
-    with pytest.raises(PaymentDeclined):
-        charge_handler.handler(event, lambda_context)
-    before = snapshot()
-
-    with pytest.raises(PaymentDeclined):
-        charge_handler.handler(event, lambda_context)
-    # Even a token that would now succeed must not turn a declined order into a charge.
-    with pytest.raises(PaymentDeclined):
-        charge_handler.handler(event | {"paymentToken": "tok_visa"}, lambda_context)
-
-    assert snapshot() == before
-
-
-@pytest.mark.parametrize(
-    ("token", "error", "code"),
-    [
-        ("tok_chargeDeclinedInsufficientFunds", InsufficientFunds, "insufficient_funds"),
-        ("tok_doesNotExist", PaymentDeclined, "invalid_token"),
-    ],
-)
-def test_other_declines(charge_handler, lambda_context, snapshot, token, error, code, charge_event):
-    event = charge_event(paymentToken=token)
-
-    with pytest.raises(PaymentDeclined) as declined:
-        charge_handler.handler(event, lambda_context)
-
-    assert type(declined.value) is error
-    assert snapshot()[f"PAYMENT#{event['orderId']}"]["declineCode"] == code
-
-
-def test_provider_outage_is_transient_and_the_retry_captures_one_charge(
-    charge_handler, lambda_context, snapshot, charge_event
-):
-    event = charge_event(paymentToken="tok_outage_2")
-    payment_pk = f"PAYMENT#{event['orderId']}"
-
-    for attempt in (1, 2):
-        with pytest.raises(PaymentProviderUnavailable):
-            charge_handler.handler(event, lambda_context)
-        items = snapshot()
-        assert (items[payment_pk]["status"], items[payment_pk]["attempts"]) == ("PENDING", attempt)
-        assert provider_charges(items) == []
-
-    result = charge_handler.handler(event, lambda_context)
-
-    items = snapshot()
-    assert result["status"] == "CAPTURED"
-    assert (items[payment_pk]["status"], items[payment_pk]["attempts"]) == ("CAPTURED", 3)
-    assert items[payment_pk]["paymentId"] == result["paymentId"]  # the same payment throughout
-    assert len(provider_charges(items)) == 1
-
-
-def test_a_pending_charge_cannot_be_retried_with_another_amount(
-    charge_handler, lambda_context, snapshot, charge_event
-):
-    with pytest.raises(PaymentProviderUnavailable):
-        charge_handler.handler(charge_event(paymentToken="tok_outage_1"), lambda_context)
-    before = snapshot()
-
-    with pytest.raises(PaymentConflict):
-        charge_handler.handler(
-            charge_event(paymentToken="tok_outage_1", amountCents=1), lambda_context
-        )
-    assert snapshot() == before
+    assert snapshot()[f"PAYMENT#{event['orderId']}"]["status"] == "DECLINED"
 
 
 @pytest.mark.parametrize(
@@ -204,18 +81,6 @@ def test_validation_error_does_not_echo_the_token(charge_handler, lambda_context
     with pytest.raises(ValidationError) as invalid:
         charge_handler.handler(charge_event(amountCents=0), lambda_context)
     assert "tok_visa" not in str(invalid.value)
-
-
-def test_charge_after_refund_of_a_captured_payment_is_cancelled(
-    charge_handler, refund_handler, lambda_context, snapshot, charge_event, load_event
-):
-    charge_handler.handler(charge_event(), lambda_context)
-    refund_handler.handler(load_event("refund-payment.json"), lambda_context)
-    before = snapshot()
-
-    with pytest.raises(PaymentCancelled):
-        charge_handler.handler(charge_event(), lambda_context)
-    assert snapshot() == before
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """Pure payment rules and the task models, without AWS."""
 
+import re
+from datetime import datetime
+
 import pytest
 from pydantic import ValidationError
 
@@ -20,6 +23,13 @@ REQUEST = ChargePaymentRequest(
 def record(status: PaymentStatus, **fields) -> PaymentRecord:
     defaults = {"orderId": "ord-1", "paymentId": "pay_1", "amountCents": 2598, "currency": "USD"}
     return PaymentRecord(status=status, **(defaults | fields))
+
+
+def test_the_clock_is_utc_iso_8601_to_the_millisecond():
+    stamp = domain.now()
+
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", stamp)
+    assert datetime.fromisoformat(stamp).utcoffset().total_seconds() == 0
 
 
 def test_provider_idempotency_keys_are_per_order_and_operation():

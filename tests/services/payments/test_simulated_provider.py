@@ -2,8 +2,19 @@
 
 import pytest
 
-from payments_service.provider import CardDeclined, InvalidProviderRequest, ProviderUnavailable
-from payments_service.simulated_provider import SimulatedProvider, charge_id_for
+from payments_service.adapters.provider import (
+    CardDeclined,
+    InvalidProviderRequest,
+    ProviderUnavailable,
+)
+from payments_service.adapters.simulated_provider import SimulatedProvider, charge_id_for
+from tests.services.payments.conftest import TABLE_NAME
+
+
+@pytest.fixture
+def new_provider(dynamodb):
+    """A provider as a new Lambda environment would build it, over the same ledger."""
+    return lambda: SimulatedProvider(dynamodb, TABLE_NAME)
 
 
 def charge_items(snapshot) -> list[dict]:
@@ -70,20 +81,20 @@ def test_a_key_that_declined_keeps_declining_whatever_the_token(provider):
 
 @pytest.mark.parametrize("outages", [1, 3, 9])
 def test_outage_token_fails_n_attempts_across_fresh_instances_then_succeeds(
-    table, snapshot, outages
+    new_provider, snapshot, outages
 ):
     for attempt in range(1, outages + 1):
         with pytest.raises(ProviderUnavailable):
-            # A new instance per attempt, as a new Lambda invocation would have.
-            SimulatedProvider(table).charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
+            # A new instance per attempt, as a new Lambda environment would have.
+            new_provider().charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
         assert charge_entry(snapshot, "ord-2:charge")["attempts"] == attempt
         assert charge_items(snapshot) == []
 
-    charge = SimulatedProvider(table).charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
+    charge = new_provider().charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
 
     assert charge_entry(snapshot, "ord-2:charge")["chargeId"] == charge.charge_id
     assert len(charge_items(snapshot)) == 1
-    replayed = SimulatedProvider(table).charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
+    replayed = new_provider().charge(f"tok_outage_{outages}", 500, "EUR", "ord-2:charge")
     assert replayed == charge
 
 
@@ -96,9 +107,9 @@ def test_outage_counts_are_per_idempotency_key(provider):
     assert provider.charge("tok_outage_1", 500, "EUR", "ord-a:charge").charge_id
 
 
-def test_replayed_key_returns_the_same_charge_never_a_second_one(table, snapshot):
-    first = SimulatedProvider(table).charge("tok_visa", 2598, "USD", "ord-1:charge")
-    again = SimulatedProvider(table).charge("tok_visa", 2598, "USD", "ord-1:charge")
+def test_replayed_key_returns_the_same_charge_never_a_second_one(new_provider, snapshot):
+    first = new_provider().charge("tok_visa", 2598, "USD", "ord-1:charge")
+    again = new_provider().charge("tok_visa", 2598, "USD", "ord-1:charge")
 
     assert again == first
     assert len(charge_items(snapshot)) == 1
@@ -168,12 +179,79 @@ def test_refund_above_the_charge_or_of_an_unknown_charge_is_refused(provider, sn
     assert "refundId" not in charge_items(snapshot)[0]
 
 
-def test_refund_outage_token_refunds_always_fail_transiently(table, snapshot):
-    charge = SimulatedProvider(table).charge("tok_refundOutage", 2598, "USD", "ord-1:charge")
+def test_refund_outage_token_refunds_always_fail_transiently(new_provider, snapshot):
+    charge = new_provider().charge("tok_refundOutage", 2598, "USD", "ord-1:charge")
 
     for _ in range(3):
         with pytest.raises(ProviderUnavailable):
-            SimulatedProvider(table).refund(charge.charge_id, 2598, "ord-1:refund")
+            new_provider().refund(charge.charge_id, 2598, "ord-1:refund")
 
     assert "refundId" not in charge_items(snapshot)[0]
     assert snapshot()["SIMPROVIDER#ord-1:refund"]["attempts"] == 3
+
+
+def test_ledger_entries_keep_their_attribute_types(provider, dynamodb):
+    charge = provider.charge("tok_refundOutage", 2598, "USD", "ord-1:charge")
+    with pytest.raises(ProviderUnavailable):
+        provider.refund(charge.charge_id, 2598, "ord-1:refund")
+
+    def types(pk: str) -> dict[str, str]:
+        item = dynamodb.get_item(TableName=TABLE_NAME, Key={"pk": {"S": pk}})["Item"]
+        return {name: next(iter(value)) for name, value in item.items()}
+
+    assert types(f"SIMPROVIDER#CHARGE#{charge.charge_id}") == {
+        "pk": "S",
+        "kind": "S",
+        "idempotencyKey": "S",
+        "amountCents": "N",
+        "currency": "S",
+        "state": "S",
+        "chargeId": "S",
+        "refundsFail": "BOOL",
+        "createdAt": "S",
+        "updatedAt": "S",
+    }
+    assert types("SIMPROVIDER#ord-1:refund") == {
+        "pk": "S",
+        "kind": "S",
+        "chargeId": "S",
+        "amountCents": "N",
+        "attempts": "N",
+        "createdAt": "S",
+        "updatedAt": "S",
+    }
+
+
+class TwinSettlesFirst:
+    """The DynamoDB client, but a twin request with the same key settles its transaction just
+    before this one's (two deliveries of the same refund at once)."""
+
+    def __init__(self, client, twin) -> None:
+        self._client = client
+        self._twin = twin
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **request):
+        twin, self._twin = self._twin, None
+        if twin:
+            twin()
+        return self._client.transact_write_items(**request)
+
+
+def test_a_refund_settled_first_by_a_twin_request_is_the_answer(provider, dynamodb, snapshot):
+    charge = provider.charge("tok_visa", 2598, "USD", "ord-1:charge")
+    twin_refunds = []
+    racing = SimulatedProvider(
+        TwinSettlesFirst(
+            dynamodb,
+            lambda: twin_refunds.append(provider.refund(charge.charge_id, 2598, "ord-1:refund")),
+        ),
+        TABLE_NAME,
+    )
+
+    refund = racing.refund(charge.charge_id, 2598, "ord-1:refund")
+
+    assert [refund] == twin_refunds
+    assert charge_items(snapshot)[0]["refundId"] == refund.refund_id

@@ -7,9 +7,9 @@ purpose into every service (tests/services/test_service_shape.py keeps the copie
 
 import os
 from collections.abc import Mapping
-from typing import Self
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class ConfigurationError(RuntimeError):
@@ -31,3 +31,18 @@ class Settings(BaseModel):
                 for e in error.errors(include_url=False, include_input=False)
             )
             raise ConfigurationError(f"{cls.__name__}: {problems}") from None
+
+
+class PaymentsSettings(Settings):
+    """Both payment functions' environment (the template gives them the same one)."""
+
+    payments_table_name: str = Field(alias="PAYMENTS_TABLE_NAME", min_length=1)
+    # The payment providers there are. No default: a payments function must never guess which
+    # provider takes the money.
+    payment_provider: Literal["simulated"] = Field(alias="PAYMENT_PROVIDER")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unset_provider_reads_as_empty(cls, environment: dict[str, Any]) -> dict[str, Any]:
+        """So an unset PAYMENT_PROVIDER fails like a wrong one: naming the allowed values."""
+        return {"PAYMENT_PROVIDER": ""} | environment

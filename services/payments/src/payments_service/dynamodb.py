@@ -8,14 +8,11 @@ that keeps records in the table) uses these and nothing else of boto3's DynamoDB
   int, since every number stored here is a count: cents, quantities, attempts, epoch seconds);
 - a failed condition is told by `is_condition_failure`, the item that failed it (asked with
   `ReturnValuesOnConditionCheckFailure`) by `item_on_failure`, and why each part of a cancelled
-  transaction failed by `cancellation_reasons`;
-- a page token is the key of the last item served, opaque to clients; a token this API did not
-  issue raises `InvalidPageToken`, which the API answers with 400.
+  transaction failed by `cancellation_reasons`.
+
+This copy leaves out the page-token codec of the other copies: payments lists nothing.
 """
 
-import base64
-import binascii
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,9 +20,6 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
-
-# Key attributes in this project are short strings (prefixes, ids, ISO timestamps).
-_MAX_KEY_VALUE_LENGTH = 1024
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -89,35 +83,3 @@ def cancellation_reasons(error: ClientError) -> list[CancellationReason]:
         )
         for reason in reasons
     ]
-
-
-class InvalidPageToken(ValueError):
-    """A page token this API did not issue (or issued for another listing)."""
-
-
-def encode_page_token(key: Mapping[str, str]) -> str:
-    """The key of the last item served (table and index key attributes), opaque to clients."""
-    raw = json.dumps(dict(key), separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_page_token(token: str, key_names: Iterable[str]) -> dict[str, str]:
-    """The key a token carries, checked to be exactly `key_names`, each a non-empty string.
-
-    Whatever a client sends, the result is a well-formed key or `InvalidPageToken`: nothing
-    malformed reaches DynamoDB as an ExclusiveStartKey.
-    """
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError) as error:
-        raise InvalidPageToken("nextToken is not a token this API issued") from error
-    if (
-        not isinstance(key, dict)
-        or set(key) != set(key_names)
-        or not all(
-            isinstance(value, str) and 0 < len(value) <= _MAX_KEY_VALUE_LENGTH
-            for value in key.values()
-        )
-    ):
-        raise InvalidPageToken("nextToken is not a token this API issued")
-    return key

@@ -2,34 +2,42 @@
 is one conditional write; when its guard fails the write raises `TransitionRejected` carrying
 the record as it was, so callers decide from what blocked them without a read-then-write."""
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from payments_service.domain import TransitionRejected
+from payments_service.dynamodb import from_item, is_condition_failure, item_on_failure, to_item
 from payments_service.models import PaymentRecord, PaymentStatus
 
-_deserialize = TypeDeserializer().deserialize
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
-def payments_table() -> Any:
-    return boto3.resource("dynamodb").Table(os.environ["PAYMENTS_TABLE_NAME"])
+class TransitionRejected(Exception):
+    """A guarded write found the record in another state; `current` is that record (None if
+    there was none)."""
+
+    def __init__(self, current: PaymentRecord | None) -> None:
+        super().__init__(f"payment is {current.status if current else 'missing'}")
+        self.current = current
+
+    @property
+    def record(self) -> PaymentRecord:
+        """`current`, where the caller wrote the record before: only a manual delete can have
+        removed it since, and that is a fault, not a payment state."""
+        if self.current is None:
+            raise RuntimeError("payment record vanished during a transition") from self
+        return self.current
 
 
-def payment_key(order_id: str) -> dict:
-    return {"pk": f"PAYMENT#{order_id}"}
+def payment_key(order_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"PAYMENT#{order_id}"})
 
 
 class PaymentRepository:
-    def __init__(self, table: Any) -> None:
-        self._table = table
-
-    def get(self, order_id: str) -> PaymentRecord | None:
-        item = self._table.get_item(Key=payment_key(order_id), ConsistentRead=True).get("Item")
-        return PaymentRecord.model_validate(item) if item else None
+    def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
 
     def begin_charge(
         self, order_id: str, payment_id: str, amount_cents: int, currency: str, now: str
@@ -119,7 +127,7 @@ class PaymentRepository:
         )
 
     def _settle_pending(
-        self, order_id: str, status: PaymentStatus, fields: dict, now: str
+        self, order_id: str, status: PaymentStatus, fields: dict[str, str], now: str
     ) -> PaymentRecord:
         """PENDING -> CAPTURED | DECLINED with the provider's answer."""
         assignments = "".join(f", {name} = :{name}" for name in fields)
@@ -136,26 +144,23 @@ class PaymentRepository:
         )
 
     def _transition(
-        self, order_id: str, update: str, condition: str, values: dict
+        self, order_id: str, update: str, condition: str, values: dict[str, Any]
     ) -> PaymentRecord:
         try:
-            item = self._table.update_item(
+            item = self._client.update_item(
+                TableName=self._table_name,
                 Key=payment_key(order_id),
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values,
+                ExpressionAttributeValues=to_item(values),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )["Attributes"]
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not is_condition_failure(error):
                 raise
-            old = error.response.get("Item")
-            current = (
-                PaymentRecord.model_validate({k: _deserialize(v) for k, v in old.items()})
-                if old
-                else None
-            )
+            old = item_on_failure(error)
+            current = PaymentRecord.model_validate(old) if old else None
             raise TransitionRejected(current) from None
-        return PaymentRecord.model_validate(item)
+        return PaymentRecord.model_validate(from_item(item))

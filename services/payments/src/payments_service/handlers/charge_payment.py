@@ -2,16 +2,21 @@
 
 import gc
 
-from aws_lambda_powertools import Logger, Tracer
+import boto3
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from payments_service import domain
-from payments_service.handlers.wiring import metrics, provider, record_metric, repository
+from payments_service.adapters import build_provider
+from payments_service.charging import charge_payment
+from payments_service.config import PaymentsSettings
 from payments_service.models import ChargePaymentRequest
+from payments_service.observability import logger, metrics, tracer
+from payments_service.repository import PaymentRepository
 
-logger = Logger()
-tracer = Tracer()
+settings = PaymentsSettings.from_environment()  # a missing or unknown variable fails the init
+dynamodb = boto3.client("dynamodb")
+payments = PaymentRepository(dynamodb, settings.payments_table_name)
+provider = build_provider(settings, dynamodb)
 
 
 @logger.inject_lambda_context(correlation_id_path="orderId")
@@ -19,7 +24,7 @@ tracer = Tracer()
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     request = parse(event=event, model=ChargePaymentRequest)
-    return domain.charge_payment(request, repository, provider, record_metric)
+    return charge_payment(request, payments=payments, provider=provider)
 
 
 # Init is over: what it built lives as long as this environment, so no collection rescans it.

@@ -11,19 +11,29 @@ happen.
 
 import re
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from payments_service.provider import (
+from payments_service.adapters.provider import (
     CardDeclined,
     InvalidProviderRequest,
     ProviderCharge,
     ProviderRefund,
     ProviderUnavailable,
 )
+from payments_service.domain import now
+from payments_service.dynamodb import (
+    cancellation_reasons,
+    from_item,
+    is_condition_failure,
+    item_on_failure,
+    to_item,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
 SUCCEEDING_TOKENS = frozenset({"tok_visa", "tok_mastercard"})
 DECLINING_TOKENS = {
@@ -38,17 +48,7 @@ SUCCEEDED = "SUCCEEDED"
 DECLINED = "DECLINED"
 LEDGER_PREFIX = "SIMPROVIDER#"
 CHARGE_PREFIX = "SIMPROVIDER#CHARGE#"
-_deserialize = TypeDeserializer().deserialize
 _CHARGE_IDS = uuid.UUID("6f0f6a52-3b9e-4c55-9a43-5b8f3a1e2c10")  # namespace of key -> charge id
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    code = error.response["Error"]["Code"]
-    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
 def charge_id_for(idempotency_key: str) -> str:
@@ -57,8 +57,9 @@ def charge_id_for(idempotency_key: str) -> str:
 
 
 class SimulatedProvider:
-    def __init__(self, table: Any) -> None:
-        self._table = table
+    def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
+        self._client = client
+        self._table_name = table_name
 
     def charge(
         self, token: str, amount_cents: int, currency: str, idempotency_key: str
@@ -96,9 +97,12 @@ class SimulatedProvider:
         if "state" in entry:
             return ProviderRefund(refund_id=entry["refundId"])
 
-        charge = self._table.get_item(
-            Key={"pk": CHARGE_PREFIX + charge_id}, ConsistentRead=True
+        found = self._client.get_item(
+            TableName=self._table_name,
+            Key=to_item({"pk": CHARGE_PREFIX + charge_id}),
+            ConsistentRead=True,
         ).get("Item")
+        charge = from_item(found) if found else None
         if charge is None or charge.get("state") != SUCCEEDED:
             raise InvalidProviderRequest(f"no such charge: {charge_id}")
         if charge["refundsFail"]:
@@ -108,114 +112,121 @@ class SimulatedProvider:
 
         refund_id = f"re_sim_{uuid.uuid4().hex}"
         # One refund per charge in this sandbox, whatever the idempotency key.
-        mark_charge_refunded = {
-            "Update": {
-                "TableName": self._table.name,
-                "Key": {"pk": charge["pk"]},
-                "UpdateExpression": "SET refundId = :refundId, refundedCents = :amount",
-                "ConditionExpression": "attribute_not_exists(refundId)",
-                "ExpressionAttributeValues": {
-                    ":refundId": refund_id,
-                    ":amount": amount_cents,
-                },
-            }
+        mark_charge_refunded: UpdateTypeDef = {
+            "TableName": self._table_name,
+            "Key": to_item({"pk": charge["pk"]}),
+            "UpdateExpression": "SET refundId = :refundId, refundedCents = :amount",
+            "ConditionExpression": "attribute_not_exists(refundId)",
+            "ExpressionAttributeValues": to_item({":refundId": refund_id, ":amount": amount_cents}),
         }
         settled = self._settle(
             pk, {"state": SUCCEEDED, "refundId": refund_id}, mark_charge_refunded
         )
         return ProviderRefund(refund_id=settled["refundId"])
 
-    def _count_attempt(self, pk: str, kind: str, request: dict) -> dict:
+    def _count_attempt(self, pk: str, kind: str, request: dict[str, Any]) -> dict[str, Any]:
         """Counts this attempt and returns the ledger entry. The first request fixes the
         parameters; reusing a key with different ones is refused, as real providers do."""
         names = {"#kind": "kind", **{f"#{field}": field for field in request}}
         values = {f":{field}": value for field, value in request.items()}
         keep_first = ", ".join(f"#{f} = if_not_exists(#{f}, :{f})" for f in request)
-        entry = self._table.update_item(
-            Key={"pk": pk},
-            UpdateExpression=(
-                f"ADD attempts :one SET #kind = if_not_exists(#kind, :kind), {keep_first}, "
-                "createdAt = if_not_exists(createdAt, :now), updatedAt = :now"
-            ),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={":one": 1, ":kind": kind, ":now": _now(), **values},
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
+        entry = from_item(
+            self._client.update_item(
+                TableName=self._table_name,
+                Key=to_item({"pk": pk}),
+                UpdateExpression=(
+                    f"ADD attempts :one SET #kind = if_not_exists(#kind, :kind), {keep_first}, "
+                    "createdAt = if_not_exists(createdAt, :now), updatedAt = :now"
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(
+                    {":one": 1, ":kind": kind, ":now": now(), **values}
+                ),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        )
         _refuse_other_parameters(entry, kind, request)
         return entry
 
-    def _record_first(self, pk: str, kind: str, request: dict, outcome: dict) -> dict:
+    def _record_first(
+        self, pk: str, kind: str, request: dict[str, Any], outcome: dict[str, Any]
+    ) -> dict[str, Any]:
         """Records the outcome of a request whose key is new, in one conditional write, and
         returns it; a replayed key gets the outcome recorded first instead."""
-        now = _now()
-        entry = {"pk": pk, "kind": kind, **request, **outcome, "createdAt": now, "updatedAt": now}
+        timestamp = now()
+        entry = {
+            "pk": pk,
+            "kind": kind,
+            **request,
+            **outcome,
+            "createdAt": timestamp,
+            "updatedAt": timestamp,
+        }
         try:
-            self._table.put_item(
-                Item=entry,
+            self._client.put_item(
+                TableName=self._table_name,
+                Item=to_item(entry),
                 ConditionExpression="attribute_not_exists(pk)",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
             return entry
         except ClientError as error:
-            if not _is_condition_failure(error):
+            recorded = item_on_failure(error) if is_condition_failure(error) else None
+            if recorded is None:
                 raise
-            recorded = {k: _deserialize(v) for k, v in error.response["Item"].items()}
         _refuse_other_parameters(recorded, kind, request)
         if "state" not in recorded:  # attempts were counted (an outage token) but none settled
             return self._settle(pk, outcome)
         return recorded
 
-    def _settle(self, pk: str, outcome: dict, companion: dict | None = None) -> dict:
-        """Records a ledger entry's outcome exactly once, together with `companion` (a
-        TransactWriteItems entry) when given, and returns the settled entry. If a concurrent
-        request with the same key settled first, its outcome wins."""
+    def _settle(
+        self, pk: str, outcome: dict[str, Any], companion: "UpdateTypeDef | None" = None
+    ) -> dict[str, Any]:
+        """Records a ledger entry's outcome exactly once, together with `companion` (an update
+        of another item, in the same transaction) when given, and returns the settled entry. If
+        a concurrent request with the same key settled first, its outcome wins."""
         assignments = ", ".join(f"#{f} = :{f}" for f in outcome)
-        names = {"#state": "state", **{f"#{f}": f for f in outcome}}
-        values = {f":{f}": v for f, v in outcome.items()} | {":now": _now()}
-        settle_entry = {
+        settle_entry: UpdateTypeDef = {
+            "TableName": self._table_name,
+            "Key": to_item({"pk": pk}),
             "UpdateExpression": f"SET {assignments}, updatedAt = :now",
             "ConditionExpression": "attribute_not_exists(#state)",
-            "ExpressionAttributeNames": names,
+            "ExpressionAttributeNames": {"#state": "state", **{f"#{f}": f for f in outcome}},
+            "ExpressionAttributeValues": to_item(
+                {f":{f}": v for f, v in outcome.items()} | {":now": now()}
+            ),
+            # The entry a concurrent request settled first, so its outcome wins without a read.
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         try:
             if companion is None:
-                self._table.update_item(
-                    Key={"pk": pk}, ExpressionAttributeValues=values, **settle_entry
-                )
+                self._client.update_item(**settle_entry)
             else:
-                # The resource's client serializes plain Python values, like the Table does.
-                self._table.meta.client.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Update": {
-                                "TableName": self._table.name,
-                                "Key": {"pk": pk},
-                                "ExpressionAttributeValues": values,
-                                **settle_entry,
-                            }
-                        },
-                        companion,
-                    ]
+                self._client.transact_write_items(
+                    TransactItems=[{"Update": settle_entry}, {"Update": companion}]
                 )
             return outcome  # settled by this request: nothing to read back
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if is_condition_failure(error):
+                settled = item_on_failure(error)
+            elif reasons := cancellation_reasons(error):
+                settled = reasons[0].item  # the entry, when its own guard failed
+            else:
                 raise
-        settled = self._table.get_item(Key={"pk": pk}, ConsistentRead=True)["Item"]
-        if "state" not in settled:
+        if settled is None or "state" not in settled:
             # Only the companion's guard can have failed (e.g. the charge was already refunded).
             raise InvalidProviderRequest(f"request {pk!r} was refused")
         return settled
 
 
-def _refuse_other_parameters(entry: dict, kind: str, request: dict) -> None:
+def _refuse_other_parameters(entry: dict[str, Any], kind: str, request: dict[str, Any]) -> None:
     if entry["kind"] != kind or any(entry.get(f) != v for f, v in request.items()):
         raise InvalidProviderRequest(
             f"{entry['pk']!r}: idempotency key reused with other parameters"
         )
 
 
-def _replay_charge(entry: dict) -> ProviderCharge:
+def _replay_charge(entry: dict[str, Any]) -> ProviderCharge:
     if entry["state"] == SUCCEEDED:
         return ProviderCharge(charge_id=entry["chargeId"])
     raise CardDeclined(entry["declineCode"])
