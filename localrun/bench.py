@@ -31,13 +31,13 @@ import moto
 from botocore.client import BaseClient
 
 from localrun.lambdas import LambdaService
-from localrun.seams import _PARSER, EXECUTION_WORKER, LocalLambdaClient, _import
+from localrun.seams import EXECUTION_WORKER, PARSER, LocalLambdaClient, moto_module
 from localrun.shop import Shop
 from localrun.stack import LocalApp
 from localrun.template import ACCOUNT_ID, REGION, Function
 
-PROGRAM = f"{_PARSER}.asl.component.program.program"
-EXECUTE_STATE = f"{_PARSER}.asl.component.state.exec.execute_state"
+PROGRAM = f"{PARSER}.asl.component.program.program"
+EXECUTE_STATE = f"{PARSER}.asl.component.state.exec.execute_state"
 POLL_SECONDS = 0.005  # the client's sleep between two GET /orders/{id}
 TERMINAL = {"CONFIRMED", "FAILED"}
 HAPPY_SKU, SCARCE_SKU = "SKU-TSHIRT-BLK-M", "SKU-POSTER-LTD-A2"
@@ -233,8 +233,8 @@ class Instrument:
         self._restore: list[tuple[object, str, object]] = []
 
     def __enter__(self) -> Instrument:
-        worker_class = _import(EXECUTION_WORKER).ExecutionWorker
-        program_class = _import(PROGRAM).Program
+        worker_class = moto_module(EXECUTION_WORKER).ExecutionWorker
+        program_class = moto_module(PROGRAM).Program
         execution_logic = worker_class.__dict__["_execution_logic"]
         eval_body = program_class.__dict__["_eval_body"]
         make_api_call = BaseClient.__dict__["_make_api_call"]
@@ -291,7 +291,7 @@ class Instrument:
         for owner, name, replacement in (
             (worker_class, "_execution_logic", timed_execution_logic),
             (program_class, "_eval_body", tagged_eval_body),
-            (_import(EXECUTE_STATE), "Thread", TaskThread),
+            (moto_module(EXECUTE_STATE), "Thread", TaskThread),
             (BaseClient, "_make_api_call", timed_api_call),
             (LocalLambdaClient, "invoke", timed_local_invoke),
         ):
