@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from localrun.lambdas import LambdaService, LambdaServiceError
@@ -249,13 +248,11 @@ class ApiGateway:
 
 class _ApiHandler(LoopbackHandler):
     server_version = "localrun-apigateway"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        LOG.debug("api: " + format, *args)
+    log, log_label = LOG, "api"
 
     def _handle(self) -> None:
         gateway: ApiGateway = self.server.owner
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         headers = list(self.headers.items())
         headers += [
             ("X-Forwarded-For", self.client_address[0]),

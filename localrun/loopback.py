@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 
 class _OwnedServer(ThreadingHTTPServer):
@@ -25,6 +26,14 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes: with Nagle on, the body waits for the client's
     # delayed ACK (~40 ms on loopback) on every response of a kept-alive connection.
     disable_nagle_algorithm = True
+    log: ClassVar[logging.Logger]  # the request log goes there, at DEBUG, after `log_label: `
+    log_label: ClassVar[str]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.log.debug(f"{self.log_label}: " + format, *args)
+
+    def read_body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
 
 class LoopbackServer:

@@ -13,7 +13,7 @@ import re
 import threading
 import uuid
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from localrun.lambdas.results import LambdaServiceError, payload_text
@@ -30,13 +30,11 @@ class InvokeApiHandler(LoopbackHandler):
     """The subset of the Lambda REST API that boto3's `invoke` uses."""
 
     server_version = "localrun-lambda"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        LOG.debug("invoke api: " + format, *args)
+    log, log_label = LOG, "invoke api"
 
     def do_POST(self) -> None:
         service: LambdaService = self.server.owner
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         match = _INVOKE_PATH.match(urlsplit(self.path).path)
         if not match:
             self._error(HTTPStatus.NOT_FOUND, "UnknownOperationException", "Unknown operation")

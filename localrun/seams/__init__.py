@@ -33,29 +33,15 @@ from localrun.seams.base import (
     SERVICE_TASKS,
     WAIT_FUNCTION,
     Patches,
-    Seam,
     moto_module,
     service_task_modules,
 )
 from localrun.seams.faults import ApiErrorFault, FailedEntriesFault, IntegrationFault
-from localrun.seams.fidelity import (
-    EventEnvelopeWithAccount,
-    IntegrationFaultsAnswered,
-    LambdaTasksRunLocally,
-    OneDynamoDBRequestAtATime,
-    VirtualSleep,
-    VirtualTime,
-)
+from localrun.seams.fidelity import VirtualSleep
 from localrun.seams.lambda_client import LocalLambdaClient
 from localrun.seams.moto_seams import MotoSeams
-from localrun.seams.speed import (
-    ItemLevelTransactionRollback,
-    JsonPathParseCache,
-    MotoModulesListedOnce,
-    ParsedProgramCache,
-    SharedIntegrationClients,
-)
 
+# What the rest of the runner and the tests use; the seams themselves are in `fidelity`/`speed`.
 __all__ = [
     "BACKENDS",
     "DYNAMODB_MODELS",
@@ -72,23 +58,12 @@ __all__ = [
     "SERVICE_TASKS",
     "WAIT_FUNCTION",
     "ApiErrorFault",
-    "EventEnvelopeWithAccount",
     "FailedEntriesFault",
     "IntegrationFault",
-    "IntegrationFaultsAnswered",
-    "ItemLevelTransactionRollback",
-    "JsonPathParseCache",
-    "LambdaTasksRunLocally",
     "LocalLambdaClient",
-    "MotoModulesListedOnce",
     "MotoSeams",
-    "OneDynamoDBRequestAtATime",
-    "ParsedProgramCache",
     "Patches",
-    "Seam",
-    "SharedIntegrationClients",
     "VirtualSleep",
-    "VirtualTime",
     "moto_module",
     "service_task_modules",
 ]

@@ -74,9 +74,7 @@ class Resolver:
 
     def parameter(self, stack: Stack, name: str) -> Any:
         def compute() -> Any:
-            declared = stack.section("Parameters").get(name)
-            if declared is None:
-                raise TemplateError(f"{stack.path}: unknown parameter {name}")
+            declared = _declared(stack, "Parameters", name, f"unknown parameter {name}")
             if name in stack.given_parameters:
                 given = stack.given_parameters[name]
                 # A nested stack's parameters are expressions of its parent; the root's are
@@ -105,9 +103,7 @@ class Resolver:
 
     def condition(self, stack: Stack, name: str) -> bool:
         def compute() -> bool:
-            expression = stack.section("Conditions").get(name)
-            if expression is None:
-                raise TemplateError(f"{stack.path}: unknown condition {name}")
+            expression = _declared(stack, "Conditions", name, f"unknown condition {name}")
             return bool(self.evaluate(stack, expression))
 
         return self._memoised((stack.name, f"Conditions.{name}"), compute)
@@ -128,9 +124,7 @@ class Resolver:
 
     def nested_output(self, child: Stack, output: str) -> Any:
         def compute() -> Any:
-            declared = child.section("Outputs").get(output)
-            if declared is None:
-                raise TemplateError(f"{child.path}: no output named {output}")
+            declared = _declared(child, "Outputs", output, f"no output named {output}")
             return self.evaluate(child, declared["Value"])
 
         return self._memoised((child.name, f"Outputs.{output}"), compute)
@@ -191,6 +185,14 @@ class Resolver:
             if evaluated is not NO_VALUE:
                 result[key] = evaluated
         return result
+
+
+def _declared(stack: Stack, section: str, name: str, missing: str) -> Any:
+    """`name` in the template's `section` (Parameters, Conditions, Outputs), or TemplateError."""
+    declared = stack.section(section).get(name)
+    if declared is None:
+        raise TemplateError(f"{stack.path}: {missing}")
+    return declared
 
 
 # --------------------------------------------------------------------------- intrinsic functions

@@ -12,7 +12,7 @@ import moto
 import pytest
 
 from localrun import seams
-from localrun.seams import MotoSeams, moto_module
+from localrun.seams import MotoSeams, fidelity, moto_module, speed
 
 
 def test_moto_is_the_pinned_version():
@@ -293,30 +293,30 @@ def test_a_transaction_naming_an_item_twice_restores_its_first_state(seams_on_mo
 
 # Each seam and the tests that watch what it relies on.
 WATCHED = {
-    seams.LambdaTasksRunLocally: [
+    fidelity.LambdaTasksRunLocally: [
         test_lambda_tasks_get_their_client_from_boto_client_for,
         test_install_patches_and_uninstall_restores,
     ],
-    seams.VirtualTime: [
+    fidelity.VirtualTime: [
         test_retry_backoff_sleeps_through_the_modules_time,
         test_wait_states_wait_through_wait_interval,
     ],
-    seams.EventEnvelopeWithAccount: [test_eventbridge_default_envelope_still_lacks_account],
-    seams.IntegrationFaultsAnswered: [
+    fidelity.EventEnvelopeWithAccount: [test_eventbridge_default_envelope_still_lacks_account],
+    fidelity.IntegrationFaultsAnswered: [
         test_service_integrations_get_their_client_from_boto_client_for
     ],
-    seams.OneDynamoDBRequestAtATime: [test_dynamodb_requests_enter_through_call_action],
-    seams.ParsedProgramCache: [test_executions_get_their_program_from_get_evaluation_entrypoint],
-    seams.SharedIntegrationClients: [
+    fidelity.OneDynamoDBRequestAtATime: [test_dynamodb_requests_enter_through_call_action],
+    speed.ParsedProgramCache: [test_executions_get_their_program_from_get_evaluation_entrypoint],
+    speed.SharedIntegrationClients: [
         test_service_integrations_get_their_client_from_boto_client_for,
         test_interpreter_reaches_other_services_at_moto_port,
     ],
-    seams.JsonPathParseCache: [
+    speed.JsonPathParseCache: [
         test_jsonpath_parsing_goes_through_module_level_parse,
         test_eventbridge_parses_its_envelope_paths_through_jsonpath_ng_ext_parse,
     ],
-    seams.MotoModulesListedOnce: [test_the_server_finds_services_through_list_of_moto_modules],
-    seams.ItemLevelTransactionRollback: [
+    speed.MotoModulesListedOnce: [test_the_server_finds_services_through_list_of_moto_modules],
+    speed.ItemLevelTransactionRollback: [
         test_transactions_roll_back_from_deep_copies_of_the_tables_they_touch,
         test_a_failed_transaction_leaves_every_item_it_named_as_it_was,
         test_a_transaction_naming_an_item_twice_restores_its_first_state,
