@@ -13,16 +13,15 @@ import base64
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from localrun.lambdas import LambdaService, LambdaServiceError
+from localrun.loopback import LoopbackHandler, LoopbackServer
 from localrun.template import ACCOUNT_ID, Api, ApiRoute
 
 LOG = logging.getLogger("localrun.api")
@@ -182,31 +181,23 @@ class ApiGateway:
         self.api = api
         self.lambdas = lambdas
         self.routes = RouteTable(api.routes)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: LoopbackServer | None = None
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        self._server = ThreadingHTTPServer((host, port), _ApiHandler)
-        self._server.daemon_threads = True
-        self._server.gateway = self  # type: ignore[attr-defined]
-        threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() waits for one poll interval
-            daemon=True,
-            name=f"api-{self.api.logical_id}",
-        ).start()
+        self._server = LoopbackServer(_ApiHandler, self, f"api-{self.api.logical_id}")
+        self._server.start(host, port)
         return self.url
 
     @property
     def url(self) -> str:
-        if self._server is None:
+        base_url = self._server.base_url if self._server is not None else None
+        if base_url is None:
             raise RuntimeError("ApiGateway.start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/{self.api.stage_name}"
+        return f"{base_url}/{self.api.stage_name}"
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def handle(
@@ -255,24 +246,18 @@ class ApiGateway:
         return proxy_response(result.payload)
 
 
-class _ApiHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes: with Nagle on, the body waits for the client's
-    # delayed ACK (~40 ms on loopback) on every response of a kept-alive connection.
-    disable_nagle_algorithm = True
+class _ApiHandler(LoopbackHandler):
     server_version = "localrun-apigateway"
-
-    def log_message(self, format: str, *args) -> None:
-        LOG.debug("api: " + format, *args)
+    log, log_label = LOG, "api"
 
     def _handle(self) -> None:
-        gateway: ApiGateway = self.server.gateway  # type: ignore[attr-defined]
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        gateway: ApiGateway = self.server.owner
+        body = self.read_body()
         headers = list(self.headers.items())
         headers += [
             ("X-Forwarded-For", self.client_address[0]),
             ("X-Forwarded-Proto", "http"),
-            ("X-Forwarded-Port", str(self.server.server_address[1])),
+            ("X-Forwarded-Port", str(self.server.server_port)),
         ]
         response = gateway.handle(self.command, self.path, headers, body, self.client_address[0])
         self.send_response(response.status)

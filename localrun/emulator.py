@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import urllib.request
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import boto3
 from botocore.config import Config
@@ -29,7 +29,17 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from localrun.template import ACCOUNT_ID, REGION, AppModel
 
 LOG = logging.getLogger("localrun.emulator")
-FAKE_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class Credentials(TypedDict):
+    aws_access_key_id: str
+    aws_secret_access_key: str
+
+
+FAKE_CREDENTIALS: Credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+# The AWS services the application and the runner call on moto (boto3's typed client names).
+MotoService = Literal["dynamodb", "events", "ses", "sqs", "ssm", "stepfunctions"]
+AwsService = MotoService | Literal["lambda"]  # the local app's: Lambda is the runner's own
 # Environment variables whose value is a sender address to verify in SES (the mail "from").
 SENDER_EMAIL_SUFFIX = "SENDER_EMAIL"
 
@@ -126,7 +136,7 @@ class Emulator:
         self.model = model
         self._server: _MotoServer | None = None
         self._previous_moto_port: str | None = None
-        self._previous_sfn_config: dict | None = None
+        self._previous_execute_state_machine: bool | None = None
         self.url = ""
 
     # -- lifecycle ----------------------------------------------------------
@@ -150,7 +160,9 @@ class Emulator:
         # http://localhost:$MOTO_PORT, read at call time.
         self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(port)
-        self._previous_sfn_config = dict(default_user_config["stepfunctions"])
+        self._previous_execute_state_machine = default_user_config["stepfunctions"].get(
+            "execute_state_machine", False
+        )
         self._moto_api("/moto-api/reset")
         self._moto_api("/moto-api/config", {"stepfunctions": {"execute_state_machine": True}})
         return self.url
@@ -170,10 +182,12 @@ class Emulator:
                 os.environ.pop("MOTO_PORT", None)
             else:
                 os.environ["MOTO_PORT"] = self._previous_moto_port
-            if self._previous_sfn_config is not None:
-                default_user_config["stepfunctions"] = self._previous_sfn_config
+            if self._previous_execute_state_machine is not None:
+                default_user_config["stepfunctions"] = {
+                    "execute_state_machine": self._previous_execute_state_machine
+                }
 
-    def _moto_api(self, path: str, body: dict | None = None) -> bytes:
+    def _moto_api(self, path: str, body: dict[str, Any] | None = None) -> bytes:
         request = urllib.request.Request(
             self.url + path,
             data=json.dumps(body or {}).encode(),
@@ -183,12 +197,12 @@ class Emulator:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read()
 
-    def data(self) -> dict:
+    def data(self) -> dict[str, Any]:
         """moto's internal view (`GET /moto-api/data.json`), e.g. ["ses"]["Message"] for mail."""
         with urllib.request.urlopen(self.url + "/moto-api/data.json", timeout=10) as response:
             return json.loads(response.read())
 
-    def client(self, service: str, **kwargs):
+    def client(self, service: MotoService, **kwargs: Any) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.url,

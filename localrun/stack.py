@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config
 
 from localrun.api import ApiGateway
-from localrun.emulator import FAKE_CREDENTIALS, Emulator
+from localrun.emulator import FAKE_CREDENTIALS, AwsService, Emulator
 from localrun.lambdas import LambdaService, LogSink, log_to_logging
 from localrun.pollers import SqsPoller
 from localrun.seams import MotoSeams, VirtualSleep
@@ -80,9 +80,9 @@ class LocalApp:
         self._log_sink = log_sink
         self._api_port, self._lambda_port = api_port, lambda_port
         self._exit = contextlib.ExitStack()
-        self.emulator: Emulator | None = None
-        self.lambdas: LambdaService | None = None
-        self.seams: MotoSeams | None = None
+        self._emulator: Emulator | None = None
+        self._lambdas: LambdaService | None = None
+        self._seams: MotoSeams | None = None
         self.pollers: list[SqsPoller] = []
         self.gateways: list[ApiGateway] = []
 
@@ -90,7 +90,7 @@ class LocalApp:
 
     def start(self, virtual_time: bool = False) -> LocalApp:
         """Bring everything up. `virtual_time` skips Retry backoffs and Wait states (recorded)."""
-        if self.emulator is not None:
+        if self.started:
             raise RuntimeError("already started")
         for stack, where, kind in self.model.ignored:
             if kind.startswith("event:"):
@@ -98,25 +98,25 @@ class LocalApp:
                     "%s/%s: %s events are not emulated; it will not fire", stack, where, kind[6:]
                 )
         try:
-            self.emulator = Emulator(self.model)
-            self._exit.callback(self.emulator.stop)
-            self.emulator.start()
-            self.emulator.create_resources()
+            emulator = self._emulator = Emulator(self.model)
+            self._exit.callback(emulator.stop)
+            emulator.start()
+            emulator.create_resources()
 
-            self.lambdas = LambdaService(
+            lambdas = self._lambdas = LambdaService(
                 self.model.functions,
-                aws_endpoint_url=self.emulator.url,
+                aws_endpoint_url=emulator.url,
                 max_environments=self._max_environments,
                 log_sink=self._log_sink,
             )
-            self._exit.callback(self.lambdas.stop)
-            self.lambdas.start(port=self._lambda_port)
+            self._exit.callback(lambdas.stop)
+            lambdas.start(port=self._lambda_port)
 
-            self.seams = MotoSeams(
-                self.lambdas.endpoint_url, virtual_time=virtual_time, invoke=self.lambdas.invoke
+            seams = self._seams = MotoSeams(
+                lambdas.endpoint_url, virtual_time=virtual_time, invoke=lambdas.invoke
             )
-            self._exit.callback(self.seams.uninstall)
-            self.seams.install()
+            self._exit.callback(seams.uninstall)
+            seams.install()
 
             for function in self.model.functions:
                 for source in function.sqs_event_sources:
@@ -124,16 +124,16 @@ class LocalApp:
                     poller = SqsPoller(
                         function,
                         source,
-                        self.emulator.queue_url(queue.name),
-                        lambda: self.emulator.client("sqs"),
-                        self.lambdas,
+                        emulator.queue_url(queue.name),
+                        lambda: emulator.client("sqs"),
+                        lambdas,
                     )
                     self._exit.callback(poller.stop)
                     poller.start()
                     self.pollers.append(poller)
 
             for api in self.model.apis:
-                gateway = ApiGateway(api, self.lambdas)
+                gateway = ApiGateway(api, lambdas)
                 self._exit.callback(gateway.stop)
                 gateway.start(port=self._api_port)
                 self.gateways.append(gateway)
@@ -146,18 +146,37 @@ class LocalApp:
         try:
             self._exit.close()
         finally:
-            self.emulator, self.lambdas, self.seams = None, None, None
+            self._emulator, self._lambdas, self._seams = None, None, None
             self.pollers, self.gateways = [], []
 
     def __enter__(self) -> LocalApp:
-        if self.emulator is None:
+        if not self.started:
             self.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # -- what tests and the CLI use -----------------------------------------
+
+    @property
+    def started(self) -> bool:
+        return self._emulator is not None
+
+    @property
+    def emulator(self) -> Emulator:
+        """moto, with the app's resources (RuntimeError until `start()`)."""
+        return _running(self._emulator)
+
+    @property
+    def lambdas(self) -> LambdaService:
+        """The local Lambda service (RuntimeError until `start()`)."""
+        return _running(self._lambdas)
+
+    @property
+    def seams(self) -> MotoSeams:
+        """The moto seams installed for this app (RuntimeError until `start()`)."""
+        return _running(self._seams)
 
     @property
     def api_url(self) -> str:
@@ -173,20 +192,20 @@ class LocalApp:
     @property
     def sleeps(self) -> list[VirtualSleep]:
         """Retry and Wait intervals skipped under virtual time, in order."""
-        return list(self._running(self.seams).sleeps)
+        return list(self.seams.sleeps)
 
-    def client(self, service: str, **kwargs):
+    def client(self, service: AwsService, **kwargs: Any) -> Any:
         """A boto3 client for the local app; "lambda" reaches the local Lambda service."""
         if service == "lambda":
             return boto3.client(
                 "lambda",
-                endpoint_url=self._running(self.lambdas).endpoint_url,
+                endpoint_url=self.lambdas.endpoint_url,
                 region_name=REGION,
                 **FAKE_CREDENTIALS,
                 config=Config(retries={"max_attempts": 0}, read_timeout=900),
                 **kwargs,
             )
-        return self._running(self.emulator).client(service, **kwargs)
+        return self.emulator.client(service, **kwargs)
 
     def execution_arn(self, name: str, state_machine: str | None = None) -> str:
         machine = self.model.state_machine(state_machine)
@@ -235,10 +254,10 @@ class LocalApp:
 
     def sent_emails(self) -> list[dict[str, Any]]:
         """What the functions sent through SES (moto keeps it; nothing leaves the machine)."""
-        return list(self._running(self.emulator).data().get("ses", {}).get("Message", []))
+        return list(self.emulator.data().get("ses", {}).get("Message", []))
 
-    @staticmethod
-    def _running(component):
-        if component is None:
-            raise RuntimeError("LocalApp.start() first")
-        return component
+
+def _running[T](component: T | None) -> T:
+    if component is None:
+        raise RuntimeError("LocalApp.start() first")
+    return component

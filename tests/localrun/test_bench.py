@@ -96,7 +96,7 @@ def test_cli_bench_runs_the_bench_on_the_application(monkeypatch, capsys):
     monkeypatch.setattr(bench, "run", lambda app, **kwargs: ran.append(app) or 0)
     assert main(["bench"]) == 0
     [app] = ran
-    assert isinstance(app, LocalApp) and app.emulator is None  # bench starts it itself
+    assert isinstance(app, LocalApp) and not app.started  # bench starts it itself
 
 
 def test_cold_init_ratio_pairs_each_round_with_its_own_baseline():

@@ -1,7 +1,8 @@
-"""Fails loudly when a private moto seam the runner patches moves (see localrun/seams.py).
+"""Fails loudly when a private moto seam the runner patches moves (see localrun/seams/).
 
 Each assertion names the file and attribute to look at after a moto upgrade. The checks read
-moto's own definitions (`MotoSeams.unpatched`), so they hold while a LocalApp runs.
+moto's own definitions (`MotoSeams.unpatched`), so they hold while a LocalApp runs. `WATCHED`
+(at the end) names the tests of each seam; a seam without one fails `test_every_seam_is_watched`.
 """
 
 import inspect
@@ -11,13 +12,13 @@ import moto
 import pytest
 
 from localrun import seams
-from localrun.seams import MotoSeams, _import
+from localrun.seams import MotoSeams, fidelity, moto_module, speed
 
 
 def test_moto_is_the_pinned_version():
     assert moto.__version__ == seams.MOTO_VERSION, (
         f"moto {moto.__version__} installed, localrun's seams are checked against "
-        f"{seams.MOTO_VERSION}: re-check every seam in localrun/seams.py, then update the pin "
+        f"{seams.MOTO_VERSION}: re-check every seam in localrun/seams/, then update the pin "
         "in requirements-dev.txt and seams.MOTO_VERSION"
     )
 
@@ -27,7 +28,7 @@ def source_of(function) -> str:
 
 
 def test_lambda_tasks_get_their_client_from_boto_client_for():
-    module = _import(seams.LAMBDA_EVAL_UTILS)
+    module = moto_module(seams.LAMBDA_EVAL_UTILS)
     where = f"{module.__file__}"
     assert "boto_client_for" in vars(module), (
         f"{where}: module attribute boto_client_for is gone (localrun patches it to send "
@@ -47,7 +48,7 @@ def test_lambda_tasks_get_their_client_from_boto_client_for():
 
 
 def test_retry_backoff_sleeps_through_the_modules_time():
-    module = _import(seams.RETRIER_DECL)
+    module = moto_module(seams.RETRIER_DECL)
     where = module.__file__
     assert "time" in vars(module) and MotoSeams.unpatched(module, "time") is __import__("time"), (
         f"{where}: no module-level `import time` (localrun swaps it for virtual time)"
@@ -58,7 +59,7 @@ def test_retry_backoff_sleeps_through_the_modules_time():
 
 
 def test_wait_states_wait_through_wait_interval():
-    module = _import(seams.WAIT_FUNCTION)
+    module = moto_module(seams.WAIT_FUNCTION)
     where = module.__file__
     assert "_wait_interval" in module.WaitFunction.__dict__, (
         f"{where}: WaitFunction._wait_interval is gone (localrun replaces it for virtual time)"
@@ -76,7 +77,7 @@ def test_wait_states_wait_through_wait_interval():
 
 
 def test_executions_get_their_program_from_get_evaluation_entrypoint():
-    module = _import(seams.EXECUTION_WORKER)
+    module = moto_module(seams.EXECUTION_WORKER)
     where = module.__file__
     worker = module.ExecutionWorker
     assert "_get_evaluation_entrypoint" in worker.__dict__, (
@@ -92,14 +93,15 @@ def test_executions_get_their_program_from_get_evaluation_entrypoint():
 
 
 def test_eventbridge_default_envelope_still_lacks_account():
-    module = _import(seams.EVENTS_UTILS)
+    module = moto_module(seams.EVENTS_UTILS)
     where = module.__file__
     template = MotoSeams.unpatched(module.EventTemplateParser, "DEFAULT_EVENT_INPUT_TEMPLATE")
     assert "DEFAULT_EVENT_INPUT_TEMPLATE" in source_of(module.EventTemplateParser.parse), (
         f"{where}: EventTemplateParser.parse no longer uses DEFAULT_EVENT_INPUT_TEMPLATE"
     )
     assert '"account"' not in template, (
-        f"{where}: moto now sends `account` itself; drop the envelope patch in localrun/seams.py"
+        f"{where}: moto now sends `account` itself; drop EventEnvelopeWithAccount "
+        "(localrun/seams/fidelity.py)"
     )
 
 
@@ -108,7 +110,7 @@ def test_interpreter_reaches_other_services_at_moto_port(monkeypatch):
 
     monkeypatch.setenv("MOTO_PORT", "4567")
     assert moto_server_port() == "4567", "moto.settings.moto_server_port ignores MOTO_PORT"
-    boto_client = _import("moto.stepfunctions.parser.asl.utils.boto_client")
+    boto_client = moto_module("moto.stepfunctions.parser.asl.utils.boto_client")
     assert "moto_server_port()" in source_of(boto_client.boto_client_for), (
         f"{boto_client.__file__}: boto_client_for no longer targets localhost:$MOTO_PORT"
     )
@@ -117,9 +119,9 @@ def test_interpreter_reaches_other_services_at_moto_port(monkeypatch):
 def test_install_patches_and_uninstall_restores():
     if MotoSeams._active is not None:
         pytest.skip("a LocalApp of this test session has the seams installed")
-    lambda_eval_utils = _import(seams.LAMBDA_EVAL_UTILS)
-    retrier = _import(seams.RETRIER_DECL)
-    wait = _import(seams.WAIT_FUNCTION).WaitFunction
+    lambda_eval_utils = moto_module(seams.LAMBDA_EVAL_UTILS)
+    retrier = moto_module(seams.RETRIER_DECL)
+    wait = moto_module(seams.WAIT_FUNCTION).WaitFunction
     before = (lambda_eval_utils.boto_client_for, retrier.time, wait.__dict__["_wait_interval"])
 
     patch = MotoSeams("http://127.0.0.1:9", virtual_time=True)
@@ -151,21 +153,21 @@ def test_service_integrations_get_their_client_from_boto_client_for():
     for name in ("state_task_service_events", "state_task_service_sqs"):
         assert name in modules, f"{seams.SERVICE_TASKS}: {name}.py is gone"
         assert "boto_client_for" in vars(modules[name]), (
-            f"{modules[name].__file__}: boto_client_for is gone (localrun shares one client per "
-            "service through it; without it every putEvents/sendMessage builds a new client)"
+            f"{modules[name].__file__}: boto_client_for is gone (localrun answers injected faults "
+            "and shares one client per service through it)"
         )
 
 
 def test_jsonpath_parsing_goes_through_module_level_parse():
     for dotted in (seams.JSON_PATH, seams.RESULT_PATH):
-        module = _import(dotted)
+        module = moto_module(dotted)
         assert callable(MotoSeams.unpatched(module, "parse")), (
             f"{module.__file__}: module attribute parse is gone (localrun caches parsed paths)"
         )
 
 
 def test_eventbridge_parses_its_envelope_paths_through_jsonpath_ng_ext_parse():
-    module = _import(seams.EVENTS_UTILS)
+    module = moto_module(seams.EVENTS_UTILS)
     assert "from jsonpath_ng.ext import parse" in source_of(module.EventTemplateParser.parse), (
         f"{module.__file__}: EventTemplateParser.parse no longer imports jsonpath_ng.ext.parse at "
         "call time (localrun caches parsed paths there)"
@@ -173,17 +175,17 @@ def test_eventbridge_parses_its_envelope_paths_through_jsonpath_ng_ext_parse():
 
 
 def test_the_server_finds_services_through_list_of_moto_modules():
-    app = _import("moto.moto_server.werkzeug_app").DomainDispatcherApplication
+    app = moto_module("moto.moto_server.werkzeug_app").DomainDispatcherApplication
     assert "backends.list_of_moto_modules()" in source_of(app.get_backend_for_host), (
         "DomainDispatcherApplication.get_backend_for_host no longer calls "
         "backends.list_of_moto_modules() (localrun lists moto's package once)"
     )
-    listing = MotoSeams.unpatched(_import(seams.BACKENDS), "list_of_moto_modules")
+    listing = MotoSeams.unpatched(moto_module(seams.BACKENDS), "list_of_moto_modules")
     assert {"dynamodb", "stepfunctions", "events"} <= set(listing())
 
 
 def test_dynamodb_requests_enter_through_call_action():
-    handler = _import(seams.DYNAMODB_RESPONSES).DynamoHandler
+    handler = moto_module(seams.DYNAMODB_RESPONSES).DynamoHandler
     assert "call_action" in handler.__dict__, (
         f"{seams.DYNAMODB_RESPONSES}: DynamoHandler.call_action is gone (localrun serialises "
         "DynamoDB requests there: moto's transact_write_items is not thread-safe)"
@@ -191,7 +193,7 @@ def test_dynamodb_requests_enter_through_call_action():
 
 
 def test_transactions_roll_back_from_deep_copies_of_the_tables_they_touch():
-    module = _import(seams.DYNAMODB_MODELS)
+    module = moto_module(seams.DYNAMODB_MODELS)
     where = module.__file__
     assert MotoSeams.unpatched(module, "copy") is __import__("copy"), (
         f"{where}: no module-level `import copy` (localrun swaps it so tables are not copied)"
@@ -287,3 +289,43 @@ def test_a_transaction_naming_an_item_twice_restores_its_first_state(seams_on_mo
         client.transact_write_items(TransactItems=twice)
 
     assert table_state(client)["stock"]["left"] == {"N": "5"}
+
+
+# Each seam and the tests that watch what it relies on.
+WATCHED = {
+    fidelity.LambdaTasksRunLocally: [
+        test_lambda_tasks_get_their_client_from_boto_client_for,
+        test_install_patches_and_uninstall_restores,
+    ],
+    fidelity.VirtualTime: [
+        test_retry_backoff_sleeps_through_the_modules_time,
+        test_wait_states_wait_through_wait_interval,
+    ],
+    fidelity.EventEnvelopeWithAccount: [test_eventbridge_default_envelope_still_lacks_account],
+    fidelity.IntegrationFaultsAnswered: [
+        test_service_integrations_get_their_client_from_boto_client_for
+    ],
+    fidelity.OneDynamoDBRequestAtATime: [test_dynamodb_requests_enter_through_call_action],
+    speed.ParsedProgramCache: [test_executions_get_their_program_from_get_evaluation_entrypoint],
+    speed.SharedIntegrationClients: [
+        test_service_integrations_get_their_client_from_boto_client_for,
+        test_interpreter_reaches_other_services_at_moto_port,
+    ],
+    speed.JsonPathParseCache: [
+        test_jsonpath_parsing_goes_through_module_level_parse,
+        test_eventbridge_parses_its_envelope_paths_through_jsonpath_ng_ext_parse,
+    ],
+    speed.MotoModulesListedOnce: [test_the_server_finds_services_through_list_of_moto_modules],
+    speed.ItemLevelTransactionRollback: [
+        test_transactions_roll_back_from_deep_copies_of_the_tables_they_touch,
+        test_a_failed_transaction_leaves_every_item_it_named_as_it_was,
+        test_a_transaction_naming_an_item_twice_restores_its_first_state,
+    ],
+}
+
+
+def test_every_seam_is_watched_and_grouped_by_why_it_exists():
+    installed = MotoSeams("http://127.0.0.1:9", virtual_time=True)
+    assert {type(seam) for seam in installed.seams} == set(WATCHED)
+    assert {type(seam).__module__ for seam in installed.fidelity} == {"localrun.seams.fidelity"}
+    assert {type(seam).__module__ for seam in installed.speed} == {"localrun.seams.speed"}

@@ -201,7 +201,7 @@ def test_concurrent_executions_share_one_parsed_program_but_not_their_state(app)
         thread.join()
 
     assert results == ["FAILED", "SUCCEEDED"] * 3
-    assert len(app.seams._programs) == 1
+    assert len(app.seams.program_cache.programs) == 1
 
 
 def test_functions_can_be_invoked_with_the_apps_lambda_client(app):

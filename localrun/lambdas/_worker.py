@@ -1,10 +1,10 @@
 """One Lambda execution environment: imports a handler once, then serves invocations.
 
-Run by `localrun.lambdas` as `python -I -u _worker.py CODE_DIR HANDLER SOCKET_FD SPAWNED_AT`,
-with the environment the template gives the function. Standard library only, and `-I` keeps
-this file's directory and the developer's PYTHON* variables off sys.path: the handler sees its
-CodeUri plus the interpreter's site-packages (boto3, Powertools: the runtime and the layer),
-nothing else.
+Run by `localrun.lambdas.environments` as
+`python -I -u _worker.py CODE_DIR HANDLER SOCKET_FD SPAWNED_AT`, with the environment the
+template gives the function. Standard library only, and `-I` keeps this file's directory and the
+developer's PYTHON* variables off sys.path: the handler sees its CodeUri plus the interpreter's
+site-packages (boto3, Powertools: the runtime and the layer), nothing else.
 
 Protocol on the socket (multiprocessing.connection frames, JSON): the worker sends
 {"type": "ready", "initMs", "error"} once, then answers each {"requestId", "payload",
@@ -21,13 +21,17 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
+from typing import Any
+
+Handler = Callable[[Any, Any], Any]
 
 
 class LambdaContext:
     """The attributes and method of the Python runtime's context object that handlers use."""
 
-    def __init__(self, request: dict):
+    def __init__(self, request: dict[str, Any]):
         self.aws_request_id = request["requestId"]
         self.invoked_function_arn = request["invokedArn"]
         self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
@@ -43,7 +47,7 @@ class LambdaContext:
         return max(0, int(self._deadline_ms - time.time() * 1000))
 
 
-def _error(error_type: str, exc: BaseException) -> dict:
+def _error(error_type: str, exc: BaseException) -> dict[str, Any]:
     return {
         "errorType": error_type,
         "errorMessage": str(exc),
@@ -54,7 +58,7 @@ def _error(error_type: str, exc: BaseException) -> dict:
     }
 
 
-def _load_handler(handler: str):
+def _load_handler(handler: str) -> tuple[Handler | None, dict[str, Any] | None]:
     """Import the handler the way the python3.12 runtime does, with its error types."""
     module_name, _, attribute = handler.rpartition(".")
     try:
@@ -94,9 +98,10 @@ def _exit_when_orphaned(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _invoke(handler, request: dict, init_ms: float | None) -> dict:
+def _invoke(handler: Handler, request: dict[str, Any], init_ms: float | None) -> dict[str, Any]:
     started = time.perf_counter()
     request_id = request["requestId"]
+    reply: dict[str, Any]
     print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
     try:
         result = handler(json.loads(request["payload"]), LambdaContext(request))
@@ -140,7 +145,7 @@ def main() -> None:
     connection.send_bytes(
         json.dumps({"type": "ready", "initMs": init_ms, "error": init_error}).encode()
     )
-    if init_error:
+    if handler is None:  # the init failed: the ready message carried its error
         return
     first_invocation_init_ms: float | None = init_ms  # REPORT shows Init Duration once
     while True:

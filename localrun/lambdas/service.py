@@ -1,0 +1,330 @@
+"""A local Lambda service: the template's functions in worker processes, behind the Invoke API.
+
+Nothing here knows a function by name: the functions come from the template model. Differences
+from AWS, on purpose: no versions/aliases (any qualifier is $LATEST), no log tail, and without
+reserved concurrency an invocation waits for a free environment beyond `max_environments`
+instead of scaling to 1,000.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from localrun.lambdas.environments import (
+    Environment,
+    LogSink,
+    Pool,
+    WorkerGone,
+    log_to_logging,
+    runtime_environment,
+)
+from localrun.lambdas.invoke_api import InvokeApiHandler
+from localrun.lambdas.results import (
+    Fault,
+    InvocationRecord,
+    InvocationResult,
+    LambdaServiceError,
+    ServiceErrorFault,
+    TimeoutFault,
+    error_payload,
+    payload_text,
+    timeout_payload,
+)
+from localrun.loopback import LoopbackServer
+from localrun.template import Function, function_name_from
+
+INIT_TIMEOUT_SECONDS = 10.0  # Lambda's limit for the init phase of on-demand functions
+
+
+class LambdaService:
+    """Runs the model's functions. `start()` also serves the Invoke API on loopback."""
+
+    def __init__(
+        self,
+        functions: list[Function],
+        *,
+        aws_endpoint_url: str,
+        max_environments: int = 10,
+        log_sink: LogSink = log_to_logging,
+        init_timeout: float = INIT_TIMEOUT_SECONDS,
+    ):
+        self.functions = list(functions)
+        self.aws_endpoint_url = aws_endpoint_url
+        self.log_sink = log_sink
+        self.init_timeout = init_timeout
+        self._pools = {f.name: Pool(f, max_environments) for f in self.functions}
+        self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(
+            collections.deque
+        )
+        self._faults_lock = threading.Lock()
+        self._all: set[Environment] = set()
+        self._all_lock = threading.Lock()
+        self._invoke_api = LoopbackServer(InvokeApiHandler, self, "lambda-invoke-api")
+        self._stopped = False
+        self.records: collections.deque[InvocationRecord] = collections.deque(maxlen=10_000)
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._invoke_api.start(host, port)
+        return self.endpoint_url
+
+    @property
+    def endpoint_url(self) -> str:
+        url = self._invoke_api.base_url
+        if url is None:
+            raise RuntimeError("LambdaService.start() first")
+        return url
+
+    def stop(self) -> None:
+        """Stop serving and end every worker: idle ones exit on EOF, busy ones are killed."""
+        self._stopped = True
+        self._invoke_api.stop()
+        idle = {env for pool in self._pools.values() for env in pool.drain()}
+        with self._all_lock:
+            environments, self._all = self._all, set()
+        for environment in environments:
+            if environment in idle:
+                environment.connection.close()
+            else:
+                environment.process.kill()
+        deadline = time.monotonic() + 2
+        for environment in environments:  # in parallel: they are all exiting already
+            environment.connection.close()
+            environment.reap(timeout=max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> LambdaService:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- faults (tests) -----------------------------------------------------
+
+    def inject(self, function: str, fault: Fault, times: int = 1) -> None:
+        """Make the next `times` invocations of `function` end with `fault` (FIFO per function).
+
+        Test-only: drives the state machine's Catch/Retry paths for failures product code
+        cannot produce on demand (Lambda service errors, timeouts, unexpected exceptions).
+        """
+        name = self.function(function).name
+        with self._faults_lock:
+            self._faults[name].extend([fault] * times)
+
+    def clear_faults(self) -> None:
+        with self._faults_lock:
+            self._faults.clear()
+
+    def _next_fault(self, name: str) -> Fault | None:
+        with self._faults_lock:
+            queue = self._faults.get(name)
+            return queue.popleft() if queue else None
+
+    # -- invoking -----------------------------------------------------------
+
+    def function(self, ref: str) -> Function:
+        name = function_name_from(ref)
+        for function in self.functions:
+            if name in (function.name, function.logical_id):
+                return function
+        raise LambdaServiceError(
+            "ResourceNotFoundException", f"Function not found: {ref}", HTTPStatus.NOT_FOUND
+        )
+
+    def prewarm(self, refs: list[str] | None = None) -> dict[str, float | None]:
+        """Start one environment per function now, all in parallel; returns init ms by name.
+
+        For measurements that should not include cold starts (Lambda's provisioned
+        concurrency, in effect). A function whose init fails reports None.
+        """
+        functions = [self.function(ref) for ref in refs] if refs else self.functions
+        init_ms: dict[str, float | None] = {}
+
+        def warm(function: Function) -> None:
+            pool = self._pools[function.name]
+            if pool.acquire() is not None:
+                raise RuntimeError("prewarm() runs before any invocation")
+            environment, ms, error = self._cold_start(function)
+            kept: Environment | None = environment
+            if error is not None:
+                self._discard(environment)
+                kept, ms = None, None
+            init_ms[function.name] = ms
+            pool.release(kept)
+
+        threads = [threading.Thread(target=warm, args=(f,)) for f in functions]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return init_ms
+
+    def environments(self, ref: str) -> int:
+        """How many execution environments the function has (idle + busy)."""
+        name = self.function(ref).name
+        with self._all_lock:
+            return sum(1 for env in self._all if env.function.name == name)
+
+    def invoke(
+        self,
+        ref: str,
+        payload: bytes | str | dict[str, Any] | None = None,
+        *,
+        client_context: Any = None,
+    ) -> InvocationResult:
+        """Invoke synchronously (RequestResponse). Raises LambdaServiceError like Invoke does."""
+        if self._stopped:
+            raise LambdaServiceError("ServiceException", "runner stopped", 503)
+        function = self.function(ref)
+        body = payload_text(payload)
+        request_id = str(uuid.uuid4())
+        fault = self._next_fault(function.name)
+        if fault is not None:
+            return self._faulted(function, request_id, fault)
+
+        pool = self._pools[function.name]
+        environment = pool.acquire()
+        kept: Environment | None = None
+        try:
+            init_ms: float | None = None
+            cold_start = environment is None
+            if environment is None:
+                environment, init_ms, init_error = self._cold_start(function)
+                if init_error is not None:
+                    return self._record(
+                        function,
+                        request_id,
+                        True,
+                        init_ms,
+                        0.0,
+                        json.dumps(init_error).encode(),
+                        "Unhandled",
+                    )
+            request = {
+                "requestId": request_id,
+                "payload": body,
+                "deadlineMs": (time.time() + function.timeout) * 1000,
+                "invokedArn": ref if ref.startswith("arn:") else function.arn,
+                "clientContext": client_context,
+            }
+            reply = self._exchange(function, environment, request)
+            if not reply.pop("discard", False):
+                kept = environment
+            if "error" in reply:
+                answer, function_error = json.dumps(reply["error"]).encode(), "Unhandled"
+            else:
+                answer, function_error = reply["payload"].encode(), None
+            return self._record(
+                function,
+                request_id,
+                cold_start,
+                init_ms,
+                reply["durationMs"],
+                answer,
+                function_error,
+            )
+        finally:
+            if kept is None and environment is not None:
+                self._discard(environment)
+            pool.release(kept)
+
+    def _cold_start(
+        self, function: Function
+    ) -> tuple[Environment, float | None, dict[str, Any] | None]:
+        """Start an environment and import the handler: (environment, init ms, init error)."""
+        environment = Environment(
+            function,
+            runtime_environment(
+                function,
+                aws_endpoint_url=self.aws_endpoint_url,
+                lambda_endpoint_url=self.endpoint_url,
+            ),
+            self.log_sink,
+        )
+        with self._all_lock:
+            self._all.add(environment)
+        try:
+            init_error = environment.wait_ready(self.init_timeout)
+        except TimeoutError:
+            init_error = {
+                "errorType": "Runtime.InitTimeout",
+                "errorMessage": f"Init phase exceeded {self.init_timeout:.0f} seconds",
+            }
+        except WorkerGone as gone:
+            init_error = {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": f"Runtime exited during init: {gone}",
+            }
+        return environment, environment.init_ms, init_error
+
+    def _exchange(
+        self, function: Function, environment: Environment, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Run one request; timeouts and crashes become Lambda's error payloads + discard."""
+        request_id = request["requestId"]
+        try:
+            return environment.invoke(request, timeout=function.timeout)
+        except TimeoutError:
+            self.log_sink(
+                function,
+                f"{datetime.now(UTC).isoformat()} {request_id} "
+                f"Task timed out after {function.timeout:.2f} seconds",
+            )
+            return {
+                "discard": True,
+                "durationMs": function.timeout * 1000.0,
+                "error": json.loads(timeout_payload(request_id, function.timeout)),
+            }
+        except WorkerGone as gone:
+            return {
+                "discard": True,
+                "durationMs": 0.0,
+                "error": {
+                    "errorType": "Runtime.ExitError",
+                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
+                    f"{gone}",
+                },
+            }
+
+    def _faulted(self, function: Function, request_id: str, fault: Fault) -> InvocationResult:
+        self.log_sink(function, f"localrun: injected {fault} for RequestId: {request_id}")
+        if isinstance(fault, ServiceErrorFault):
+            raise LambdaServiceError(fault.code, fault.message, fault.status)
+        if isinstance(fault, TimeoutFault):
+            payload = timeout_payload(request_id, function.timeout)
+        else:
+            payload = error_payload(fault.error_type, fault.error_message, [])
+        return self._record(function, request_id, False, None, 0.0, payload, "Unhandled")
+
+    def _record(
+        self,
+        function: Function,
+        request_id: str,
+        cold_start: bool,
+        init_ms: float | None,
+        duration_ms: float,
+        payload: bytes,
+        function_error: str | None,
+    ) -> InvocationResult:
+        error_type = json.loads(payload).get("errorType") if function_error else None
+        self.records.append(
+            InvocationRecord(
+                function.logical_id, request_id, cold_start, init_ms, duration_ms, error_type
+            )
+        )
+        return InvocationResult(
+            function.name, request_id, payload, function_error, init_ms, duration_ms
+        )
+
+    def _discard(self, environment: Environment) -> None:
+        with self._all_lock:
+            self._all.discard(environment)
+        environment.kill()

@@ -1,0 +1,66 @@
+"""The runner's own HTTP endpoints (API Gateway, the Lambda Invoke API): threaded, on loopback."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+
+class _OwnedServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[LoopbackHandler], owner: Any
+    ) -> None:
+        super().__init__(address, handler)
+        self.owner = owner  # what the handler serves: an ApiGateway, a LambdaService
+
+
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """A request handler on kept-alive HTTP/1.1 connections; `self.server.owner` serves it."""
+
+    server: _OwnedServer
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms on loopback) on every response of a kept-alive connection.
+    disable_nagle_algorithm = True
+    log: ClassVar[logging.Logger]  # the request log goes there, at DEBUG, after `log_label: `
+    log_label: ClassVar[str]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.log.debug(f"{self.log_label}: " + format, *args)
+
+    def read_body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+
+class LoopbackServer:
+    """`handler` serving `owner` in a thread named `name`, until `stop()`."""
+
+    def __init__(self, handler: type[LoopbackHandler], owner: Any, name: str) -> None:
+        self._handler, self._owner, self._name = handler, owner, name
+        self._server: _OwnedServer | None = None
+
+    def start(self, host: str, port: int) -> None:
+        self._server = _OwnedServer((host, port), self._handler, self._owner)
+        threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits for one poll interval
+            daemon=True,
+            name=self._name,
+        ).start()
+
+    @property
+    def base_url(self) -> str | None:
+        """http://HOST:PORT once started, else None."""
+        if self._server is None:
+            return None
+        host, port = self._server.socket.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()

@@ -1,0 +1,317 @@
+"""Building the model: each resource type the runner emulates becomes its model object.
+
+Resource types are dispatched by table (`ModelBuilder.model`); any other type is listed in
+`AppModel.ignored`, as are function events other than SQS, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from localrun.template.loader import NESTED_STACK_TYPES, Stack, load_stack
+from localrun.template.model import (
+    DEFAULT_STACK_NAME,
+    Api,
+    ApiRoute,
+    AppModel,
+    EventBus,
+    Function,
+    Queue,
+    Rule,
+    SqsEventSource,
+    SsmParameter,
+    StateMachine,
+    Table,
+    TemplateError,
+)
+from localrun.template.resolver import SUB_VARIABLE, Resolver
+
+_APIGW_LAMBDA_URI = re.compile(
+    r"^arn:[^:]+:apigateway:[^:]+:lambda:path/2015-03-31/functions/(?P<arn>.+)/invocations$"
+)
+
+
+Build = Callable[[Stack, str, dict[str, Any]], Any]  # (stack, logical id, resource) -> model
+
+
+class ModelBuilder:
+    def __init__(self, resolver: Resolver):
+        self.r = resolver
+        self.ignored: list[tuple[str, str, str]] = []  # found while building resources
+
+    @cached_property
+    def model(self) -> AppModel:
+        model = AppModel(root_stack=self.r.root.name)
+        # resource type -> (the model's list of that kind, the method that builds one)
+        builders: dict[str, tuple[list[Any], Build]] = {
+            "AWS::SSM::Parameter": (model.ssm_parameters, self.ssm_parameter),
+            "AWS::DynamoDB::Table": (model.tables, self.table),
+            "AWS::SQS::Queue": (model.queues, self.queue),
+            "AWS::Events::EventBus": (model.event_buses, self.event_bus),
+            "AWS::Events::Rule": (model.rules, self.rule),
+            "AWS::Serverless::Function": (model.functions, self.function),
+            "AWS::Serverless::StateMachine": (model.state_machines, self.state_machine),
+            "AWS::StepFunctions::StateMachine": (model.state_machines, self.state_machine),
+            "AWS::Serverless::Api": (model.apis, self.api),
+        }
+        for stack in self.r.stacks():
+            for logical_id, resource in self.r.active_resources(stack):
+                kind = resource["Type"]
+                if kind in builders:
+                    target, build = builders[kind]
+                    target.append(build(stack, logical_id, resource))
+                elif kind not in NESTED_STACK_TYPES:
+                    model.ignored.append((stack.name, logical_id, kind))
+        model.ignored.extend(self.ignored)
+        root_outputs = self.r.root.section("Outputs")
+        for name, output in root_outputs.items():
+            condition = output.get("Condition")
+            if condition is None or self.r.condition(self.r.root, condition):
+                model.outputs[name] = self.r.evaluate(self.r.root, output["Value"])
+        return model
+
+    def props(self, stack: Stack, resource: dict[str, Any]) -> dict[str, Any]:
+        return self.r.evaluate(stack, resource.get("Properties", {}))
+
+    def ssm_parameter(
+        self, stack: Stack, logical_id: str, resource: dict[str, Any]
+    ) -> SsmParameter:
+        props = self.props(stack, resource)
+        return SsmParameter(
+            stack=stack.name,
+            logical_id=logical_id,
+            name=self.r.physical_name(stack, logical_id),
+            type=props.get("Type", "String"),
+            value=str(props["Value"]),
+        )
+
+    def table(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> Table:
+        props = self.props(stack, resource)
+        ttl = props.get("TimeToLiveSpecification") or {}
+        indexes = [
+            {k: v for k, v in index.items() if k in ("IndexName", "KeySchema", "Projection")}
+            for index in props.get("GlobalSecondaryIndexes", [])
+        ]
+        return Table(
+            stack=stack.name,
+            logical_id=logical_id,
+            name=self.r.physical_name(stack, logical_id),
+            attribute_definitions=props["AttributeDefinitions"],
+            key_schema=props["KeySchema"],
+            global_secondary_indexes=indexes,
+            local_secondary_indexes=props.get("LocalSecondaryIndexes", []),
+            ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") else None,
+        )
+
+    def queue(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> Queue:
+        props = self.props(stack, resource)
+        attributes = {}
+        for key, value in props.items():
+            if key in ("QueueName", "Tags"):
+                continue
+            if isinstance(value, (dict, list)):
+                attributes[key] = json.dumps(value)
+            elif isinstance(value, bool):
+                attributes[key] = "true" if value else "false"
+            else:
+                attributes[key] = str(value)
+        return Queue(
+            stack=stack.name,
+            logical_id=logical_id,
+            name=self.r.physical_name(stack, logical_id),
+            url=self.r.get_att(stack, logical_id, "QueueUrl"),
+            arn=self.r.get_att(stack, logical_id, "Arn"),
+            attributes=attributes,
+        )
+
+    def event_bus(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> EventBus:
+        return EventBus(
+            stack=stack.name,
+            logical_id=logical_id,
+            name=self.r.physical_name(stack, logical_id),
+            arn=self.r.get_att(stack, logical_id, "Arn"),
+        )
+
+    def rule(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> Rule:
+        props = self.props(stack, resource)
+        if "ScheduleExpression" in props and "EventPattern" not in props:
+            raise TemplateError(f"{stack.name}: {logical_id}: scheduled rules are not emulated")
+        bus = str(props.get("EventBusName", "default"))
+        if bus.startswith("arn:"):
+            bus = bus.rsplit("/", 1)[-1]
+        return Rule(
+            stack=stack.name,
+            logical_id=logical_id,
+            name=self.r.physical_name(stack, logical_id),
+            event_bus_name=bus,
+            event_pattern=props["EventPattern"],
+            state=props.get("State", "ENABLED"),
+            targets=props.get("Targets", []),
+        )
+
+    def function(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> Function:
+        merged = _merge_function_globals(
+            stack.template.get("Globals", {}).get("Function", {}),
+            resource.get("Properties", {}),
+        )
+        props = self.r.evaluate(stack, merged)
+        code_uri = props.get("CodeUri")
+        if not isinstance(code_uri, str) or "://" in code_uri:
+            raise TemplateError(f"{stack.name}: {logical_id}: CodeUri must be a local directory")
+        if props.get("PackageType", "Zip") != "Zip" or "InlineCode" in props:
+            raise TemplateError(f"{stack.name}: {logical_id}: only zip CodeUri functions run")
+        variables = (props.get("Environment") or {}).get("Variables") or {}
+        return Function(
+            stack=stack.name,
+            logical_id=logical_id,
+            name=self.r.physical_name(stack, logical_id),
+            arn=self.r.get_att(stack, logical_id, "Arn"),
+            handler=props["Handler"],
+            code_dir=(stack.directory / code_uri).resolve(),
+            runtime=props.get("Runtime", ""),
+            timeout=int(props.get("Timeout", 3)),
+            memory_size=int(props.get("MemorySize", 128)),
+            environment={k: _env_string(v) for k, v in variables.items()},
+            reserved_concurrency=(
+                int(props["ReservedConcurrentExecutions"])
+                if "ReservedConcurrentExecutions" in props
+                else None
+            ),
+            sqs_event_sources=self.sqs_event_sources(stack, logical_id, props),
+        )
+
+    def sqs_event_sources(
+        self, stack: Stack, logical_id: str, props: dict[str, Any]
+    ) -> list[SqsEventSource]:
+        """The function's SQS events; other event types are listed as ignored, loudly."""
+        sources: list[SqsEventSource] = []
+        for event_name, event in (props.get("Events") or {}).items():
+            if event.get("Type") != "SQS":
+                self.ignored.append(
+                    (stack.name, f"{logical_id}.Events.{event_name}", f"event:{event.get('Type')}")
+                )
+                continue
+            properties = event["Properties"]
+            sources.append(
+                SqsEventSource(
+                    queue_arn=properties["Queue"],
+                    batch_size=int(properties.get("BatchSize", 10)),
+                    maximum_batching_window_seconds=int(
+                        properties.get("MaximumBatchingWindowInSeconds", 0)
+                    ),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in properties.get("FunctionResponseTypes", []),
+                    enabled=bool(properties.get("Enabled", True)),
+                )
+            )
+        return sources
+
+    def state_machine(
+        self, stack: Stack, logical_id: str, resource: dict[str, Any]
+    ) -> StateMachine:
+        props = self.props(stack, resource)
+        definition_file = props.get("DefinitionUri")
+        if isinstance(definition_file, str):
+            definition = (stack.directory / definition_file).read_text(encoding="utf-8")
+        elif "Definition" in props:
+            definition = json.dumps(props["Definition"])
+        elif "DefinitionString" in props:
+            definition = props["DefinitionString"]
+        else:
+            raise TemplateError(f"{stack.name}: {logical_id}: no local definition")
+        definition = _substitute(
+            definition, props.get("DefinitionSubstitutions", {}), f"{stack.name}: {logical_id}"
+        )
+        json.loads(definition)  # fail here, naming the file, rather than inside moto
+        return StateMachine(
+            stack=stack.name,
+            logical_id=logical_id,
+            name=self.r.physical_name(stack, logical_id),
+            arn=self.r.get_att(stack, logical_id, "Arn"),
+            type=str(props.get("Type", props.get("StateMachineType", "STANDARD"))),
+            definition=definition,
+        )
+
+    def api(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> Api:
+        props = self.props(stack, resource)
+        body = props.get("DefinitionBody")
+        if not isinstance(body, dict):
+            raise TemplateError(f"{stack.name}: {logical_id}: needs an inline DefinitionBody")
+        routes = []
+        for path, operations in body.get("paths", {}).items():
+            for method, operation in operations.items():
+                if not isinstance(operation, dict):  # path-level "parameters", ...
+                    continue
+                integration = operation.get("x-amazon-apigateway-integration")
+                if not integration:
+                    continue
+                if integration.get("type") != "aws_proxy":
+                    raise TemplateError(f"{logical_id} {method} {path}: only aws_proxy integrates")
+                match = _APIGW_LAMBDA_URI.match(integration.get("uri", ""))
+                if not match:
+                    raise TemplateError(f"{logical_id} {method} {path}: not a Lambda uri")
+                verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+                routes.append(ApiRoute(method=verb, resource=path, function_arn=match["arn"]))
+        return Api(
+            stack=stack.name,
+            logical_id=logical_id,
+            rest_api_id=self.r.ref(stack, logical_id),
+            stage_name=str(props.get("StageName", "Prod")),
+            routes=routes,
+        )
+
+
+def _merge_function_globals(globals_: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    """SAM Globals semantics for what we read: maps merge (function wins), scalars override."""
+    merged = dict(globals_)
+    for key, value in props.items():
+        if key == "Environment" and "Environment" in globals_:
+            variables = dict(globals_["Environment"].get("Variables", {}))
+            variables.update((value or {}).get("Variables", {}))
+            merged[key] = {"Variables": variables}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _substitute(definition: str, substitutions: Mapping[str, Any], where: str) -> str:
+    """DefinitionSubstitutions: replace ${key}; a placeholder left over is a template bug."""
+
+    def replace(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in substitutions:
+            raise TemplateError(f"{where}: ${{{key}}} has no DefinitionSubstitutions entry")
+        return str(substitutions[key])
+
+    return SUB_VARIABLE.sub(replace, definition)
+
+
+def load_app(
+    template_path: Path,
+    *,
+    stack_name: str = DEFAULT_STACK_NAME,
+    parameters: Mapping[str, Any] | None = None,
+    extra_ssm: Mapping[str, str] | None = None,
+) -> AppModel:
+    """Read `template_path` and its nested templates into an `AppModel`.
+
+    `parameters` override the root template's parameter defaults (like
+    `sam deploy --parameter-overrides`); `extra_ssm` supplies SSM parameters that the templates
+    read but no template of this app creates.
+    """
+    root = load_stack(Path(template_path).resolve(), stack_name, dict(parameters or {}), None)
+    unknown = set(parameters or {}) - set(root.template.get("Parameters", {}))
+    if unknown:
+        raise TemplateError(f"unknown root parameters: {sorted(unknown)}")
+    return ModelBuilder(Resolver(root, extra_ssm or {})).model

@@ -1,0 +1,176 @@
+"""The resource model: what the runner creates, with the names and ARNs moto will see.
+
+Names are deterministic: a nested stack is `<parent stack>-<LogicalId>` and an unnamed resource is
+`<stack>-<LogicalId>` (shortened with a hash where AWS limits the length). ARNs use moto's default
+account and region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+REGION = "us-east-1"
+PARTITION = "aws"
+DEFAULT_STACK_NAME = "checkout"
+
+
+class TemplateError(Exception):
+    """The templates use something the runner cannot evaluate faithfully."""
+
+
+@dataclass(frozen=True)
+class Table:
+    stack: str
+    logical_id: str
+    name: str
+    attribute_definitions: list[dict[str, str]]
+    key_schema: list[dict[str, str]]
+    global_secondary_indexes: list[dict[str, Any]]
+    local_secondary_indexes: list[dict[str, Any]]
+    ttl_attribute: str | None
+
+
+@dataclass(frozen=True)
+class Queue:
+    stack: str
+    logical_id: str
+    name: str
+    url: str
+    arn: str
+    attributes: dict[str, str]  # SQS SetQueueAttributes shape (strings), RedrivePolicy included
+
+
+@dataclass(frozen=True)
+class EventBus:
+    stack: str
+    logical_id: str
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    stack: str
+    logical_id: str
+    name: str
+    event_bus_name: str
+    event_pattern: dict[str, Any]
+    state: str
+    targets: list[dict[str, Any]]  # PutTargets shape
+
+
+@dataclass(frozen=True)
+class SsmParameter:
+    stack: str
+    logical_id: str
+    name: str
+    type: str
+    value: str
+
+
+@dataclass(frozen=True)
+class SqsEventSource:
+    queue_arn: str
+    batch_size: int
+    maximum_batching_window_seconds: int
+    report_batch_item_failures: bool
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Function:
+    stack: str
+    logical_id: str
+    name: str
+    arn: str
+    handler: str
+    code_dir: Path
+    runtime: str
+    timeout: int
+    memory_size: int
+    environment: dict[str, str]
+    reserved_concurrency: int | None
+    sqs_event_sources: list[SqsEventSource]
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    stack: str
+    logical_id: str
+    name: str
+    arn: str
+    type: str
+    definition: str  # JSON text with DefinitionSubstitutions applied
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    method: str  # upper case, or ANY
+    resource: str  # the OpenAPI path template, e.g. /orders/{orderId}
+    function_arn: str
+
+
+@dataclass(frozen=True)
+class Api:
+    stack: str
+    logical_id: str
+    rest_api_id: str
+    stage_name: str
+    routes: list[ApiRoute]
+
+
+@dataclass
+class AppModel:
+    """Everything the runner creates, in creation order within each list."""
+
+    root_stack: str
+    ssm_parameters: list[SsmParameter] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    queues: list[Queue] = field(default_factory=list)
+    event_buses: list[EventBus] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    state_machines: list[StateMachine] = field(default_factory=list)
+    apis: list[Api] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)  # root stack outputs
+    # (stack, logical id, type) of what is not emulated: log groups, alarms, IAM, permissions,
+    # and function events other than SQS ("event:<Type>": those never fire locally).
+    ignored: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def function(self, ref: str) -> Function:
+        """Find a function by name, ARN (qualifier allowed) or logical id (if unambiguous)."""
+        name = function_name_from(ref)
+        matches = [f for f in self.functions if name in (f.name, f.logical_id)]
+        if len(matches) != 1:
+            known = ", ".join(sorted(f.logical_id for f in self.functions))
+            problem = "is ambiguous" if matches else "is not a function of this app"
+            raise KeyError(f"{ref!r} {problem}; functions: {known}")
+        return matches[0]
+
+    def queue_by_arn(self, arn: str) -> Queue:
+        for queue in self.queues:
+            if queue.arn == arn:
+                return queue
+        raise KeyError(f"no queue with ARN {arn}")
+
+    def state_machine(self, ref: str | None = None) -> StateMachine:
+        """The state machine by name/logical id, or the only one when `ref` is None."""
+        matches = [
+            sm for sm in self.state_machines if ref is None or ref in (sm.name, sm.logical_id)
+        ]
+        if len(matches) != 1:
+            raise KeyError(f"state machine {ref!r}: {len(matches)} matches")
+        return matches[0]
+
+
+def function_name_from(ref: str) -> str:
+    """`arn:aws:lambda:r:a:function:NAME[:qualifier]` or a plain name -> NAME."""
+    if ref.startswith("arn:"):
+        parts = ref.split(":")
+        if len(parts) >= 7 and parts[5] == "function":
+            return parts[6]
+        raise KeyError(f"not a Lambda function ARN: {ref}")
+    return ref.split(":", 1)[0]
