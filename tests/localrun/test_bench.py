@@ -59,7 +59,7 @@ def test_failed_routes_are_measured_and_end_in_checkout_failed(report):
     assert others["declined card"].states[-1] == "CheckoutFailed"
     assert "RefundPayment" in others["declined card"].states
     assert others["out of stock"].states[-1] == "CheckoutFailed"
-    assert "TakePayment" not in others["out of stock"].states
+    assert "ChargePayment" not in others["out of stock"].states
 
 
 def test_instrument_sees_every_call_of_each_execution(report):
