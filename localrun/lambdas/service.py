@@ -140,7 +140,8 @@ class LambdaService:
         )
 
     def prewarm(self, refs: list[str] | None = None) -> dict[str, float | None]:
-        """Start one environment per function now, all in parallel; returns init ms by name.
+        """Start one environment per function that has no idle one, all in parallel; returns
+        the init ms of those started, by name.
 
         For measurements that should not include cold starts (Lambda's provisioned
         concurrency, in effect). A function whose init fails reports None.
@@ -150,8 +151,10 @@ class LambdaService:
 
         def warm(function: Function) -> None:
             pool = self._pools[function.name]
-            if pool.acquire() is not None:
-                raise RuntimeError("prewarm() runs before any invocation")
+            idle = pool.acquire()
+            if idle is not None:  # already warm (e.g. seeding went through its API)
+                pool.release(idle)
+                return
             environment, ms, error = self._cold_start(function)
             kept: Environment | None = environment
             if error is not None:
