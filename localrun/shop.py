@@ -165,6 +165,22 @@ class Shop:
                 steps[-1].errors.append(event["taskFailedEventDetails"].get("error", "?"))
         return steps
 
+    def order_record(self, order_id: str) -> dict | None:
+        """The order as the orders table holds it, internal attributes included."""
+        item = self._table("OrdersTable").get_item(
+            Key={"pk": f"ORDER#{order_id}"}, ConsistentRead=True
+        )
+        return item.get("Item")
+
+    def make_due_for_reconciliation(self, order_id: str) -> None:
+        """What waiting out the checkout's worst case would do: the order is due now."""
+        self._table("OrdersTable").update_item(
+            Key={"pk": f"ORDER#{order_id}"},
+            UpdateExpression="SET reconcileAt = :past",
+            ConditionExpression="attribute_exists(reconcileAt)",
+            ExpressionAttributeValues={":past": "2000-01-01T00:00:00.000+00:00"},
+        )
+
     def payment(self, order_id: str) -> dict | None:
         item = self._table("PaymentsTable").get_item(
             Key={"pk": f"PAYMENT#{order_id}"}, ConsistentRead=True

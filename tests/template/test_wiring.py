@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from tests.support.asl import is_retried
 from tests.support.cfn import ROOT, load_template
 
 SERVICES = ["orders", "payments", "inventory", "notifications"]
@@ -77,11 +78,37 @@ def test_every_asl_state_that_changes_state_has_retry_and_catch():
             assert state.get("Catch"), f"{name} has no Catch"
 
 
+COMPENSATIONS = {"RefundPayment", "ReleaseStock", "MarkOrderFailed", "FlagOrderForReconciliation"}
+
+
 def test_business_errors_are_never_retried():
-    business = {"OutOfStock", "UnknownSku", "PaymentDeclined", "InsufficientFunds", "States.ALL"}
+    business = {"OutOfStock", "UnknownSku", "PaymentDeclined", "InsufficientFunds"}
     for name, state in json.loads(ASL_TEXT)["States"].items():
-        for retrier in state.get("Retry", []):
-            assert not business & set(retrier["ErrorEquals"]), name
+        assert not is_retried(state, "ValidationError"), f"{name} retries a caller bug"
+        if name not in COMPENSATIONS:  # compensations cannot raise these
+            for error in business:
+                assert not is_retried(state, error), f"{name} retries {error}"
+
+
+def test_only_idempotent_compensations_retry_every_error():
+    """A catch-all retry is safe only where repeating a step cannot do more than once."""
+    for name, state in json.loads(ASL_TEXT)["States"].items():
+        catch_all = any("States.ALL" in r["ErrorEquals"] for r in state.get("Retry", []))
+        assert catch_all == (name in COMPENSATIONS), name
+
+
+def test_compensations_retry_crashes_timeouts_and_init_failures():
+    states = json.loads(ASL_TEXT)["States"]
+    for name in ("RefundPayment", "ReleaseStock", "MarkOrderFailed"):
+        for error in (
+            "Runtime.ExitError",
+            "Runtime.ImportModuleError",
+            "Sandbox.Timedout",
+            "States.Timeout",
+            "PaymentProviderUnavailable",
+            "Lambda.Unknown",
+        ):
+            assert is_retried(states[name], error), f"{name} gives up on {error}"
 
 
 def test_every_api_route_targets_an_existing_function_with_an_invoke_permission():

@@ -11,6 +11,13 @@ from tests.support.aws import set_aws_environment
 from tests.support.cfn import create_table
 from tests.support.lambda_context import LambdaContext
 
+# orders_service.observability creates its Metrics (with their namespace) when first imported,
+# and use-case test modules import it at collection, before any fixture runs: import it here
+# under the service's environment, restored right after.
+with pytest.MonkeyPatch.context() as collection_time:
+    set_aws_environment(collection_time, "orders")
+    from orders_service.observability import metrics
+
 STATE_MACHINE_NAME = "checkout-test-checkout"
 STATE_MACHINE_ARN = f"arn:aws:states:us-east-1:123456789012:stateMachine:{STATE_MACHINE_NAME}"
 QUOTE_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:quote-prices"
@@ -65,6 +72,7 @@ def aws(monkeypatch):
         "orders",
         CHECKOUT_STATE_MACHINE_ARN=STATE_MACHINE_ARN,
         QUOTE_PRICES_FUNCTION_ARN=QUOTE_FUNCTION_ARN,
+        RECONCILE_AFTER_SECONDS="900",
     )
     with mock_aws():
         table = create_table(
@@ -78,6 +86,14 @@ def aws(monkeypatch):
             roleArn="arn:aws:iam::123456789012:role/checkout",
         )
         yield {"table": table, "sfn": sfn}
+
+
+@pytest.fixture(autouse=True)
+def recorded_metrics():
+    """What the code under test counted; nothing carries over to the next test."""
+    metrics.clear_metrics()
+    yield lambda: {name: len(metric["Value"]) for name, metric in metrics.metric_set.items()}
+    metrics.clear_metrics()
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ def test_checkout_input_carries_prices_from_the_quote_not_the_client():
         "amountCents": 2598,
         "items": [{"sku": "S-1", "quantity": 2, "unitPriceCents": 1299, "name": "T"}],
     }
-    order = domain.new_order("o1", "c1", "a@example.com", quote, "2026-11-26T00:00:00.000+00:00")
+    order = domain.new_order(
+        "o1", "c1", "a@example.com", quote, "2026-11-26T00:00:00.000+00:00", 900
+    )
     assert domain.checkout_input(order, "tok_visa") == {
         "orderId": "o1",
         "customerId": "c1",

@@ -19,7 +19,7 @@ def pending_order(aws):
         "amountCents": 1299,
         "items": [{"sku": "SKU-TSHIRT-BLK-M", "quantity": 1, "unitPriceCents": 1299}],
     }
-    order = domain.new_order(ORDER_ID, "cust-0001", "ada@example.com", quote, domain.now())
+    order = domain.new_order(ORDER_ID, "cust-0001", "ada@example.com", quote, domain.now(), 900)
     OrdersRepository(boto3.client("dynamodb"), aws["table"].name).create(order)
     return order
 
@@ -68,3 +68,47 @@ def test_an_unknown_status_is_rejected(update_order_status, aws, pending_order, 
     with pytest.raises(ValidationError):
         update_order_status.handler({"orderId": ORDER_ID, "status": "SHIPPED"}, context)
     assert stored(aws)["status"] == "PENDING"
+
+
+def test_recording_an_outcome_takes_the_order_off_the_reconcilers_list(
+    update_order_status, aws, pending_order, context
+):
+    assert domain.is_due_for_reconciliation(stored_with_internals(aws))
+    update_order_status.handler(load_event("orders/update-order-status-confirmed.json"), context)
+    assert not domain.is_due_for_reconciliation(stored_with_internals(aws))
+
+
+def test_a_flagged_order_is_failed_and_due_for_the_reconciler_now(
+    update_order_status, aws, pending_order, context
+):
+    result = update_order_status.handler(
+        load_event("orders/update-order-status-reconcile.json"), context
+    )
+
+    assert result == {"orderId": ORDER_ID, "status": "FAILED"}
+    order = stored_with_internals(aws)
+    assert order["reason"] == "PaymentProviderUnavailable"
+    assert order["reconcileAt"] <= domain.now()
+
+
+def test_flagging_keeps_the_first_reason_of_an_order_already_failed(
+    update_order_status, aws, pending_order, context
+):
+    update_order_status.handler(load_event("orders/update-order-status-failed.json"), context)
+    update_order_status.handler(load_event("orders/update-order-status-reconcile.json"), context)
+
+    order = stored_with_internals(aws)
+    assert order["reason"] == "PaymentDeclined" and domain.is_due_for_reconciliation(order)
+
+
+def test_only_a_failed_order_is_handed_to_the_reconciler(
+    update_order_status, aws, pending_order, context
+):
+    event = {**load_event("orders/update-order-status-reconcile.json"), "status": "CONFIRMED"}
+    with pytest.raises(ValidationError):
+        update_order_status.handler(event, context)
+    assert stored(aws)["status"] == "PENDING"
+
+
+def stored_with_internals(aws):
+    return OrdersRepository(boto3.client("dynamodb"), aws["table"].name).find(ORDER_ID)

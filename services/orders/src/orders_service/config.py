@@ -40,3 +40,13 @@ class OrdersTableSettings(Settings):
 class OrdersApiSettings(OrdersTableSettings):
     checkout_state_machine_arn: str = Field(alias="CHECKOUT_STATE_MACHINE_ARN", min_length=1)
     quote_prices_function_arn: str = Field(alias="QUOTE_PRICES_FUNCTION_ARN", min_length=1)
+    # Longer than the checkout workflow's worst case (tests/template checks it against the ASL).
+    reconcile_after_seconds: int = Field(alias="RECONCILE_AFTER_SECONDS", ge=60)
+
+
+class ReconcileOrdersSettings(OrdersTableSettings):
+    checkout_state_machine_arn: str = Field(alias="CHECKOUT_STATE_MACHINE_ARN", min_length=1)
+    refund_payment_function_arn: str = Field(alias="REFUND_PAYMENT_FUNCTION_ARN", min_length=1)
+    release_stock_function_arn: str = Field(alias="RELEASE_STOCK_FUNCTION_ARN", min_length=1)
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    event_source: str = Field(alias="EVENT_SOURCE", min_length=1)

@@ -1,7 +1,8 @@
 """Order rules: identity, pricing totals, lifecycle. No AWS calls here."""
 
 import uuid
-from datetime import UTC, datetime
+import zlib
+from datetime import UTC, datetime, timedelta
 
 # PENDING moves once to CONFIRMED or FAILED; the repository enforces it with a conditional write.
 PENDING, CONFIRMED, FAILED = "PENDING", "CONFIRMED", "FAILED"
@@ -20,8 +21,36 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def new_order(order_id: str, customer_id: str, email: str, quote: dict, created_at: str) -> dict:
-    """A PENDING order priced by the catalog's quote (client prices are never used)."""
+# Orders due for the reconciler are spread over this many index partitions, so the index never
+# concentrates every PENDING order's writes on one partition.
+RECONCILE_SHARDS = 8
+# Internal attributes a customer never sees.
+_INTERNAL = frozenset({"pk", "entity", "reconcileShard", "reconcileAt"})
+
+
+def reconcile_shard(order_id: str) -> str:
+    return str(zlib.crc32(order_id.encode()) % RECONCILE_SHARDS)
+
+
+def after(moment: str, seconds: int) -> str:
+    """An ISO timestamp `seconds` after another, in the service's clock format."""
+    later = datetime.fromisoformat(moment) + timedelta(seconds=seconds)
+    return later.isoformat(timespec="milliseconds")
+
+
+def new_order(
+    order_id: str,
+    customer_id: str,
+    email: str,
+    quote: dict,
+    created_at: str,
+    reconcile_after_seconds: int,
+) -> dict:
+    """A PENDING order priced by the catalog's quote (client prices are never used).
+
+    It is due for the reconciler once its checkout has had longer than the workflow's
+    worst case: if it is still PENDING then, something stopped the workflow from finishing.
+    """
     return {
         "orderId": order_id,
         "customerId": customer_id,
@@ -32,6 +61,8 @@ def new_order(order_id: str, customer_id: str, email: str, quote: dict, created_
         "status": PENDING,
         "createdAt": created_at,
         "updatedAt": created_at,
+        "reconcileShard": reconcile_shard(order_id),
+        "reconcileAt": after(created_at, reconcile_after_seconds),
     }
 
 
@@ -52,5 +83,20 @@ def checkout_input(order: dict, payment_token: str) -> dict:
 
 
 def public_view(order: dict) -> dict:
-    """What the API shows a customer: the stored order without internal keys."""
-    return {k: v for k, v in order.items() if k not in ("pk", "entity")}
+    """What the API shows a customer: the stored order without internal attributes."""
+    return {k: v for k, v in order.items() if k not in _INTERNAL}
+
+
+def is_due_for_reconciliation(order: dict) -> bool:
+    return "reconcileAt" in order
+
+
+# Why the reconciler failed an order, by what became of its checkout execution. The names
+# follow the ASL error names' style; customers read the generic sentence for them.
+RECONCILED_REASONS = {
+    None: "CheckoutNotStarted",
+    "FAILED": "CheckoutInterrupted",
+    "TIMED_OUT": "CheckoutTimedOut",
+    "ABORTED": "CheckoutAborted",
+    "RUNNING": "CheckoutOverdue",
+}

@@ -19,3 +19,11 @@ class CatalogUnavailable(Exception):
 
 class CheckoutNotStarted(Exception):
     """Step Functions refused to start the checkout execution."""
+
+
+class CompensationNotCompleted(Exception):
+    """The reconciler could not run a compensation this time; the order stays due."""
+
+
+class OutcomeNotPublished(Exception):
+    """The reconciler could not publish the order's outcome event; the order stays due."""

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,63}$")]
 
@@ -32,6 +32,31 @@ class OrderStatusUpdate(BaseModel):
     orderId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     status: Literal["CONFIRMED", "FAILED"]
     reason: str | None = Field(default=None, max_length=256)
+    # FlagOrderForReconciliation: a compensation did not complete; the reconciler takes over.
+    reconcile: bool = Field(default=False, strict=True)
+
+    @model_validator(mode="after")
+    def _only_failed_orders_are_reconciled(self) -> "OrderStatusUpdate":
+        if self.reconcile and self.status != "FAILED":
+            raise ValueError("only a FAILED order is handed to the reconciler")
+        return self
+
+
+class ExecutionStatusChangeDetail(BaseModel):
+    """The part of Step Functions' "Execution Status Change" event the reconciler reads."""
+
+    name: str = Field(min_length=1, max_length=80)  # the execution is named after the order
+    status: str
+    stateMachineArn: str
+
+
+class ExecutionStatusChange(BaseModel):
+    """As EventBridge delivers it (here through the reconcile queue). A plain model rather than
+    Powertools' EventBridgeModel: importing the parser's models would slow the API's cold start."""
+
+    source: Literal["aws.states"]
+    detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")
+    detail: ExecutionStatusChangeDetail
 
 
 # --- What the API answers (documented in the OpenAPI document; the handler returns dicts) ---

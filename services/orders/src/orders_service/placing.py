@@ -23,14 +23,26 @@ def place_order(
     orders: OrdersRepository,
     pricing: InventoryPricing,
     workflow: CheckoutWorkflow,
+    reconcile_after_seconds: int,
 ) -> dict[str, Any]:
-    """`command`: {customerId, idempotencyKey, request: the validated CreateOrderRequest}."""
+    """`command`: {customerId, idempotencyKey, request: the validated CreateOrderRequest}.
+
+    The order is due for the reconciler `reconcile_after_seconds` after it is placed, unless
+    its checkout records an outcome first.
+    """
     request = command["request"]
     order_id = domain.order_id_for(command["customerId"], command["idempotencyKey"])
     logger.append_keys(order_id=order_id)
     quote = pricing.quote([{"sku": i["sku"], "quantity": i["quantity"]} for i in request["items"]])
     order, created = orders.create(
-        domain.new_order(order_id, request["customerId"], request["email"], quote, domain.now())
+        domain.new_order(
+            order_id,
+            request["customerId"],
+            request["email"],
+            quote,
+            domain.now(),
+            reconcile_after_seconds,
+        )
     )
     if order["status"] != domain.PENDING:
         return domain.public_view(order)  # an old request replayed after its checkout ended

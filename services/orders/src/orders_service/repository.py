@@ -1,14 +1,17 @@
 """The orders table, and only it. Every state change is a conditional write.
 
 Items: `ORDER#<orderId>`, listed per customer through GSI `byCustomer` (customerId, createdAt).
-The Powertools idempotency layer keeps its records in the same table, through the same client.
+An order the reconciler must look at carries `reconcileShard` and `reconcileAt` (when it is
+due), which put it in the sparse GSI `byReconcileAt`; recording the checkout's outcome removes
+them. The Powertools idempotency layer keeps its records in the same table, through the same
+client.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from orders_service.domain import PENDING
+from orders_service.domain import FAILED, PENDING, RECONCILE_SHARDS, reconcile_shard
 from orders_service.dynamodb import (
     InvalidPageToken,
     decode_page_token,
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 CUSTOMER_INDEX = "byCustomer"
+RECONCILE_INDEX = "byReconcileAt"
 # What a page token carries: the table key and the index key of the last order served.
 _PAGE_KEY = ("pk", "customerId", "createdAt")
 
@@ -98,7 +102,10 @@ class OrdersRepository:
     def update_status(
         self, order_id: str, status: str, reason: str | None, now: str
     ) -> dict[str, Any]:
-        """PENDING -> status, once. Repeating the same update is a no-op (task retries)."""
+        """PENDING -> status, once. Repeating the same update is a no-op (task retries).
+
+        The order leaves the reconciler's index: its checkout recorded its own outcome.
+        """
         names = {"#status": "status", "#updatedAt": "updatedAt"}
         values = {":new": status, ":pending": PENDING, ":now": now}
         update = "SET #status = :new, #updatedAt = :now"
@@ -106,6 +113,83 @@ class OrdersRepository:
             names["#reason"] = "reason"
             values[":reason"] = reason
             update += ", #reason = :reason"
+        update += " REMOVE reconcileShard, reconcileAt"
+        return self._transition(order_id, status, update, names, values)
+
+    def flag_for_reconciliation(
+        self, order_id: str, reason: str | None, now: str
+    ) -> dict[str, Any]:
+        """PENDING | FAILED -> FAILED, due for the reconciler now: a compensation did not
+        complete, and the reconciler runs them again until they do."""
+        names = {"#status": "status", "#updatedAt": "updatedAt"}
+        values = {
+            ":new": FAILED,
+            ":pending": PENDING,
+            ":now": now,
+            ":shard": reconcile_shard(order_id),
+        }
+        update = (
+            "SET #status = :new, #updatedAt = :now, reconcileShard = :shard, reconcileAt = :now"
+        )
+        if reason:
+            names["#reason"] = "reason"
+            values[":reason"] = reason
+            update += ", #reason = if_not_exists(#reason, :reason)"
+        return self._transition(order_id, FAILED, update, names, values)
+
+    def settle_reconciled(self, order_id: str, reason: str | None, now: str) -> dict[str, Any]:
+        """The reconciler is done with the order: a PENDING one becomes FAILED with `reason`,
+        a FAILED or CONFIRMED one keeps its status; it leaves the reconciler's index."""
+        try:
+            item = self._client.update_item(
+                TableName=self._table_name,
+                Key=to_item(_key(order_id)),
+                UpdateExpression="SET #updatedAt = :now REMOVE reconcileShard, reconcileAt",
+                ConditionExpression="attribute_exists(pk) AND #status <> :pending",
+                ExpressionAttributeNames={"#status": "status", "#updatedAt": "updatedAt"},
+                ExpressionAttributeValues=to_item({":pending": PENDING, ":now": now}),
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+            return _order(item)
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+        # Still PENDING: fail it with the reason, unless its checkout got there first.
+        names = {"#status": "status", "#updatedAt": "updatedAt", "#reason": "reason"}
+        values = {":new": FAILED, ":pending": PENDING, ":now": now, ":reason": reason or FAILED}
+        update = (
+            "SET #status = :new, #updatedAt = :now, #reason = :reason "
+            "REMOVE reconcileShard, reconcileAt"
+        )
+        return self._transition(order_id, FAILED, update, names, values)
+
+    def due_for_reconciliation(self, now: str, limit: int) -> list[str]:
+        """Ids of orders due for the reconciler at `now`, oldest due first per shard."""
+        due: list[str] = []
+        for shard in range(RECONCILE_SHARDS):
+            query: dict[str, Any] = {
+                "TableName": self._table_name,
+                "IndexName": RECONCILE_INDEX,
+                "KeyConditionExpression": "reconcileShard = :shard AND reconcileAt <= :now",
+                "ExpressionAttributeValues": to_item({":shard": str(shard), ":now": now}),
+            }
+            while len(due) < limit:
+                page = self._client.query(**query, Limit=limit - len(due))
+                due += [from_item(item)["pk"].removeprefix("ORDER#") for item in page["Items"]]
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return due
+
+    def _transition(
+        self,
+        order_id: str,
+        status: str,
+        update: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        """A status change allowed from PENDING or from `status` itself (a repeated task)."""
         try:
             item = self._client.update_item(
                 TableName=self._table_name,
@@ -129,3 +213,10 @@ class OrdersRepository:
         raise InvalidStatusTransition(
             f"order {order_id} is {current['status']}; it cannot become {status}"
         )
+
+    def find(self, order_id: str) -> dict[str, Any] | None:
+        """The order with its internal attributes (the reconciler's view), or None."""
+        item = self._client.get_item(
+            TableName=self._table_name, Key=to_item(_key(order_id)), ConsistentRead=True
+        ).get("Item")
+        return _order(item) if item else None

@@ -1,4 +1,5 @@
-"""Starts the checkout state machine for an order."""
+"""The checkout state machine, as the orders service uses it: one execution per order, named
+after the order (start it, ask how it is doing, stop one that overran)."""
 
 import json
 from typing import TYPE_CHECKING, Any
@@ -27,3 +28,28 @@ class CheckoutWorkflow:
             if code == "ExecutionAlreadyExists":
                 return  # a retried request; the first start stands
             raise CheckoutNotStarted(code) from error
+
+    def status(self, order_id: str) -> str | None:
+        """RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED, or None when the order's
+        execution was never started."""
+        try:
+            execution = self._sfn.describe_execution(executionArn=self._execution_arn(order_id))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code", "") == "ExecutionDoesNotExist":
+                return None
+            raise
+        return execution["status"]
+
+    def stop(self, order_id: str, cause: str) -> None:
+        """Stops the order's execution; one that already ended is left as it is."""
+        try:
+            self._sfn.stop_execution(
+                executionArn=self._execution_arn(order_id), error="CheckoutOverdue", cause=cause
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code", "") != "ExecutionDoesNotExist":
+                raise
+
+    def _execution_arn(self, order_id: str) -> str:
+        # arn:...:stateMachine:NAME -> arn:...:execution:NAME:EXECUTION (Standard workflows).
+        return f"{self._arn.replace(':stateMachine:', ':execution:', 1)}:{order_id}"

@@ -72,7 +72,13 @@ def _answers(ok: int, model: type, description: str, *errors: tuple[int, str]) -
     persistence_store=idempotency_store,
 )
 def place_order_once(command: dict[str, Any]) -> dict[str, Any]:
-    return placing.place_order(command, orders=orders, pricing=pricing, workflow=workflow)
+    return placing.place_order(
+        command,
+        orders=orders,
+        pricing=pricing,
+        workflow=workflow,
+        reconcile_after_seconds=settings.reconcile_after_seconds,
+    )
 
 
 @app.post(

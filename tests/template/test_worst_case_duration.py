@@ -1,0 +1,79 @@
+"""An order is due for the reconciler only once its checkout cannot still be running: the
+reconcile delay must outlast the state machine's worst case, computed here from the ASL's Retry
+settings and the functions' timeouts, so a change to either cannot silently break it."""
+
+import json
+
+from tests.support.asl import worst_case_seconds
+from tests.support.cfn import ROOT, load_template
+
+ASL = json.loads((ROOT / "statemachine" / "checkout.asl.json").read_text())
+
+
+def lambda_timeouts() -> dict[str, int]:
+    """ "${XFunctionArn}" (as the ASL names a function) -> that function's Timeout."""
+    root = load_template("template.yaml")["Resources"]
+    machine = next(r for r in root.values() if r["Type"] == "AWS::Serverless::StateMachine")
+    timeouts = {}
+    for placeholder, value in machine["Properties"]["DefinitionSubstitutions"].items():
+        if not isinstance(value, dict) or "Fn::GetAtt" not in value:
+            continue
+        app, output = value["Fn::GetAtt"]
+        template = load_template(root[app]["Properties"]["Location"])
+        logical_id = template["Outputs"][output.removeprefix("Outputs.")]["Value"]["Fn::GetAtt"][0]
+        function = template["Resources"][logical_id]["Properties"]
+        timeout = function.get("Timeout", template["Globals"]["Function"]["Timeout"])
+        timeouts["${" + placeholder + "}"] = timeout
+    return timeouts
+
+
+def test_every_task_is_bounded():
+    timeouts = lambda_timeouts()
+    for name, state in ASL["States"].items():
+        if state["Type"] == "Task":
+            function = state.get("Parameters", {}).get("FunctionName")
+            assert function in timeouts or "TimeoutSeconds" in state, f"{name} has no bound"
+
+
+def test_orders_are_reconciled_only_after_the_checkouts_worst_case():
+    worst = worst_case_seconds(ASL, lambda_timeouts())
+    orders = load_template("services/orders/template.yaml")
+    reconcile_after = orders["Parameters"]["ReconcileAfterSeconds"]["Default"]
+    print(
+        f"checkout worst case: {worst:.0f} s; orders due for reconciling after {reconcile_after} s"
+    )
+    assert worst < reconcile_after
+
+
+def test_the_computation_counts_every_attempt_and_capped_backoff():
+    asl = {
+        "StartAt": "A",
+        "States": {
+            "A": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "${F}"},
+                "Retry": [
+                    {
+                        "ErrorEquals": ["X"],
+                        "IntervalSeconds": 2,
+                        "MaxAttempts": 3,
+                        "BackoffRate": 2.0,
+                        "MaxDelaySeconds": 5,
+                    },
+                    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 1},
+                ],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "B"}],
+                "Next": "C",
+            },
+            "B": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "TimeoutSeconds": 7,
+                "End": True,
+            },
+            "C": {"Type": "Succeed"},
+        },
+    }
+    # A: 5 attempts of 10 s + delays 2, 4, 5 (capped) and 1; then the slower branch, B: 7 s.
+    assert worst_case_seconds(asl, {"${F}": 10}) == 50 + 12 + 7
