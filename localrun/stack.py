@@ -27,6 +27,7 @@ from localrun.api import ApiGateway
 from localrun.emulator import FAKE_CREDENTIALS, AwsService, Emulator
 from localrun.lambdas import LambdaService, LogSink, log_to_logging
 from localrun.pollers import SqsPoller
+from localrun.schedules import Schedule
 from localrun.seams import MotoSeams, VirtualSleep
 from localrun.template import (
     ACCOUNT_ID,
@@ -84,6 +85,7 @@ class LocalApp:
         self._lambdas: LambdaService | None = None
         self._seams: MotoSeams | None = None
         self.pollers: list[SqsPoller] = []
+        self.schedules: list[Schedule] = []
         self.gateways: list[ApiGateway] = []
 
     # -- lifecycle ----------------------------------------------------------
@@ -93,7 +95,7 @@ class LocalApp:
         if self.started:
             raise RuntimeError("already started")
         for stack, where, kind in self.model.ignored:
-            if kind.startswith("event:"):
+            if kind.startswith("event:"):  # Schedule and SQS events are emulated
                 LOG.warning(
                     "%s/%s: %s events are not emulated; it will not fire", stack, where, kind[6:]
                 )
@@ -132,6 +134,14 @@ class LocalApp:
                     poller.start()
                     self.pollers.append(poller)
 
+            for function in self.model.functions:
+                for event in function.schedules:
+                    schedule = Schedule(function, event, lambdas)
+                    self._exit.callback(schedule.stop)
+                    if not virtual_time:  # tests fire schedules themselves
+                        schedule.start()
+                    self.schedules.append(schedule)
+
             for api in self.model.apis:
                 gateway = ApiGateway(api, lambdas)
                 self._exit.callback(gateway.stop)
@@ -147,7 +157,7 @@ class LocalApp:
             self._exit.close()
         finally:
             self._emulator, self._lambdas, self._seams = None, None, None
-            self.pollers, self.gateways = [], []
+            self.pollers, self.schedules, self.gateways = [], [], []
 
     def __enter__(self) -> LocalApp:
         if not self.started:

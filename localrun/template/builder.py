@@ -23,6 +23,7 @@ from localrun.template.model import (
     Function,
     Queue,
     Rule,
+    ScheduleEventSource,
     SqsEventSource,
     SsmParameter,
     StateMachine,
@@ -183,14 +184,18 @@ class ModelBuilder:
                 else None
             ),
             sqs_event_sources=self.sqs_event_sources(stack, logical_id, props),
+            schedules=self.schedules(props),
         )
 
     def sqs_event_sources(
         self, stack: Stack, logical_id: str, props: dict[str, Any]
     ) -> list[SqsEventSource]:
-        """The function's SQS events; other event types are listed as ignored, loudly."""
+        """The function's SQS events; types other than SQS and Schedule are listed as ignored,
+        loudly."""
         sources: list[SqsEventSource] = []
         for event_name, event in (props.get("Events") or {}).items():
+            if event.get("Type") == "Schedule":
+                continue
             if event.get("Type") != "SQS":
                 self.ignored.append(
                     (stack.name, f"{logical_id}.Events.{event_name}", f"event:{event.get('Type')}")
@@ -210,6 +215,18 @@ class ModelBuilder:
                 )
             )
         return sources
+
+    @staticmethod
+    def schedules(props: dict[str, Any]) -> list[ScheduleEventSource]:
+        return [
+            ScheduleEventSource(
+                name=event_name,
+                expression=event["Properties"]["Schedule"],
+                enabled=bool(event["Properties"].get("Enabled", True)),
+            )
+            for event_name, event in (props.get("Events") or {}).items()
+            if event.get("Type") == "Schedule"
+        ]
 
     def state_machine(
         self, stack: Stack, logical_id: str, resource: dict[str, Any]

@@ -81,6 +81,15 @@ class SqsEventSource:
 
 
 @dataclass(frozen=True)
+class ScheduleEventSource:
+    """A function's `Type: Schedule` event: EventBridge invokes it at `expression`."""
+
+    name: str  # the event's name in the template
+    expression: str  # rate(...) or cron(...)
+    enabled: bool
+
+
+@dataclass(frozen=True)
 class Function:
     stack: str
     logical_id: str
@@ -94,6 +103,7 @@ class Function:
     environment: dict[str, str]
     reserved_concurrency: int | None
     sqs_event_sources: list[SqsEventSource]
+    schedules: list[ScheduleEventSource] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

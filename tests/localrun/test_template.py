@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from localrun.template import SqsEventSource, TemplateError, load_app
+from localrun.template import ScheduleEventSource, SqsEventSource, TemplateError, load_app
 
 from .conftest import FIXTURE_TEMPLATE, REPO_ROOT
 
@@ -254,7 +254,7 @@ def test_real_application_model_is_complete():
         assert rule.event_bus_name in {b.name for b in model.event_buses} | {"default"}
 
 
-def test_function_events_other_than_sqs_are_listed_as_ignored(tmp_path):
+def test_schedule_events_are_read_and_other_event_types_are_listed_as_ignored(tmp_path):
     path = write_template(
         tmp_path,
         """
@@ -269,8 +269,18 @@ def test_function_events_other_than_sqs_are_listed_as_ignored(tmp_path):
                   Type: Schedule
                   Properties:
                     Schedule: rate(1 day)
+                Uploads:
+                  Type: S3
+                  Properties:
+                    Bucket: !Ref Bucket
+                    Events: s3:ObjectCreated:*
+          Bucket:
+            Type: AWS::S3::Bucket
         """,
     )
     model = load_app(path, stack_name="s")
-    assert model.functions[0].sqs_event_sources == []
-    assert ("s", "Nightly.Events.Every", "event:Schedule") in model.ignored
+    [function] = model.functions
+    assert function.sqs_event_sources == []
+    assert function.schedules == [ScheduleEventSource("Every", "rate(1 day)", True)]
+    assert ("s", "Nightly.Events.Uploads", "event:S3") in model.ignored
+    assert all(where != "Nightly.Events.Every" for _, where, _ in model.ignored)
