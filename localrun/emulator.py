@@ -197,10 +197,23 @@ class Emulator:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read()
 
-    def data(self) -> dict[str, Any]:
-        """moto's internal view (`GET /moto-api/data.json`), e.g. ["ses"]["Message"] for mail."""
-        with urllib.request.urlopen(self.url + "/moto-api/data.json", timeout=10) as response:
-            return json.loads(response.read())
+    def sent_emails(self) -> list[dict[str, Any]]:
+        """What SES accepted, read from moto's SES backend in this process. Not through
+        `GET /moto-api/data.json`: that walks every model instance of every service while the
+        functions keep changing them, and fails (HTTP 500) when one changes under it."""
+        from moto.ses.models import ses_backends
+
+        sent = list(ses_backends[ACCOUNT_ID][REGION].sent_messages)  # a copy, taken at once
+        return [
+            {
+                "id": m.id,
+                "source": m.source,
+                "subject": m.subject,
+                "body": m.body,
+                "destinations": m.destinations,
+            }
+            for m in sent
+        ]
 
     def client(self, service: MotoService, **kwargs: Any) -> Any:
         return boto3.client(

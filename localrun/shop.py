@@ -194,6 +194,10 @@ class Shop:
 
     def events_for(self, order_id: str) -> list[dict]:
         """Checkout events published for an order so far (needs `tap_events()` first)."""
+        return [e for e in self.events() if e["detail"].get("orderId") == order_id]
+
+    def events(self) -> list[dict]:
+        """Every checkout event published so far (needs `tap_events()` first)."""
         sqs = self.app.client("sqs")
         while messages := sqs.receive_message(
             QueueUrl=self._tap_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
@@ -201,7 +205,7 @@ class Shop:
             for message in messages:
                 self._tapped.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=self._tap_url, ReceiptHandle=message["ReceiptHandle"])
-        return [e for e in self._tapped if e["detail"].get("orderId") == order_id]
+        return list(self._tapped)
 
     def emails_to(self, address: str) -> list[dict]:
         return [

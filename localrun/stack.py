@@ -264,7 +264,7 @@ class LocalApp:
 
     def sent_emails(self) -> list[dict[str, Any]]:
         """What the functions sent through SES (moto keeps it; nothing leaves the machine)."""
-        return list(self.emulator.data().get("ses", {}).get("Message", []))
+        return self.emulator.sent_emails()
 
 
 def _running[T](component: T | None) -> T:

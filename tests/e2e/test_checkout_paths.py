@@ -5,13 +5,19 @@ what a customer and an operator would see: the order's status, the states entere
 compensations in reverse order), stock, the payment record, emails, events and alerts.
 """
 
+import json
+
 import pytest
 
+from localrun.invariants import check, read_snapshot
 from localrun.lambdas import FunctionErrorFault, ServiceErrorFault, TimeoutFault
 from localrun.seams import ApiErrorFault, FailedEntriesFault
+from localrun.shop import SAMPLE_CATALOG
 from tests.e2e.conftest import eventually
 
 SHIRT, MUG, POSTER = "SKU-TSHIRT-BLK-M", "SKU-MUG-WHT-12OZ", "SKU-POSTER-LTD-A2"
+SEEDED = {p["sku"]: p["stock"] for p in json.loads(SAMPLE_CATALOG.read_text())["products"]}
+SWEEP_EVENT = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}
 HAPPY_PATH = [
     "PublishOrderPlaced",
     "ReserveStock",
@@ -487,3 +493,32 @@ def test_an_alert_that_cannot_be_sent_fails_the_execution_with_the_queues_error(
     assert names(route)[-1] == "AlertCompensationFailed"
     assert step(route, "AlertCompensationFailed").attempts == PUBLISH_ATTEMPTS
     assert all(a["orderId"] != order["orderId"] for a in shop.alerts())
+
+
+def test_after_every_path_and_a_reconciler_sweep_every_invariant_holds(app, shop):
+    """Runs last in this module: whatever the paths above left behind, once the reconciler has
+    looked at what is due, the tables, executions and mail are consistent. The one exception is
+    money the provider refuses to give back for good (the tok_refundOutage card): the order stays
+    due and alerted, and the checker says exactly that."""
+    for order_id, execution in read_snapshot(app).executions.items():
+        assert execution != "RUNNING", f"{order_id} still running"
+        if shop.order_record(order_id).get("status") == "PENDING":
+            shop.make_due_for_reconciliation(order_id)
+    snapshot = read_snapshot(app)
+    refused_for_good = {
+        order_id
+        for order_id, payment in snapshot.payments.items()
+        if snapshot.charges.get(payment.get("providerChargeId", ""), {}).get("refundsFail")
+        and snapshot.orders[order_id]["status"] == "FAILED"
+    }
+    assert refused_for_good, "the refund-outage path left no such order?"
+
+    reconciled = app.lambdas.invoke("ReconcileOrdersFunction", SWEEP_EVENT).json()
+
+    assert set(reconciled["errors"]) == refused_for_good
+    expected = {("failed-no-money", order_id) for order_id in refused_for_good}
+
+    def violations():
+        return {(v.rule, v.subject) for v in check(read_snapshot(app, shop.events()), SEEDED)}
+
+    assert eventually(lambda: violations() == expected, timeout=30), violations()
