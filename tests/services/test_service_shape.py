@@ -40,6 +40,8 @@ IDENTICAL_COPIES = [
     ("handlers/orders_api|handlers/catalog_api", "_error", False),
     ("handlers/orders_api|handlers/catalog_api", "invalid_request", False),
     ("handlers/orders_api|handlers/catalog_api", "invalid_page_token", False),
+    ("handlers/orders_api|handlers/catalog_api", "_refuse_other_events", False),
+    ("errors", "NotARestApiEvent", False),
 ]
 
 

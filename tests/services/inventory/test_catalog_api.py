@@ -2,6 +2,8 @@ import json
 
 import pytest
 
+from inventory_service.errors import NotARestApiEvent
+
 
 @pytest.fixture
 def api(handler_module, lambda_context):
@@ -104,3 +106,29 @@ def test_list_bad_token_is_400(api, list_event, catalog, token):
     status, body = api(list_event(nextToken=token))
     assert status == 400
     assert "nextToken" in body["message"]
+
+
+OTHER_EVENTS = {
+    "HTTP API v2": {
+        "version": "2.0",
+        "routeKey": "GET /products",
+        "rawPath": "/products",
+        "requestContext": {"http": {"method": "GET", "path": "/products"}},
+    },
+    "ALB": {"requestContext": {"elb": {}}, "httpMethod": "GET", "path": "/products"},
+    "SQS": {"Records": []},
+    "not an object": "GET /products",
+}
+
+
+@pytest.mark.parametrize("other", OTHER_EVENTS.values(), ids=list(OTHER_EVENTS))
+def test_an_event_that_is_not_a_rest_api_request_is_refused_naming_what_it_serves(
+    handler_module, lambda_context, catalog, snapshot, other
+):
+    module = handler_module("catalog_api")
+    before = snapshot()
+
+    with pytest.raises(NotARestApiEvent, match="serves API Gateway REST API proxy events"):
+        module.handler(other, lambda_context)
+
+    assert snapshot() == before

@@ -19,3 +19,21 @@ class CatalogUnavailable(Exception):
 
 class CheckoutNotStarted(Exception):
     """Step Functions refused to start the checkout execution."""
+
+
+class NotARestApiEvent(Exception):
+    """The function was invoked with something other than an API Gateway REST API proxy event
+    (an HTTP API v2 payload, an ALB request, a queue message...): it serves only that API."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this function serves API Gateway REST API proxy events only (httpMethod, path and "
+            "requestContext.resourcePath); HTTP API (v2), ALB and other events are refused"
+        )
+
+
+class RequestBodyTooDeep(Exception):
+    """A JSON request body nested deeper than the parser can read (a client error)."""
+
+    def __init__(self) -> None:
+        super().__init__("the request body nests JSON arrays or objects too deep to be read")

@@ -5,12 +5,16 @@ Routes and validation by the Powertools Event Handler (pydantic), flows in `plac
 """
 
 import gc
+import json
 from http import HTTPStatus
 from typing import Annotated, Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
@@ -29,7 +33,14 @@ from orders_service.adapters.pricing import InventoryPricing
 from orders_service.adapters.workflow import CheckoutWorkflow
 from orders_service.config import OrdersApiSettings
 from orders_service.dynamodb import InvalidPageToken
-from orders_service.errors import CatalogUnavailable, CheckoutNotStarted, OrderNotFound, UnknownSku
+from orders_service.errors import (
+    CatalogUnavailable,
+    CheckoutNotStarted,
+    NotARestApiEvent,
+    OrderNotFound,
+    RequestBodyTooDeep,
+    UnknownSku,
+)
 from orders_service.models import CreateOrderRequest, ErrorResponse, OrderPage, OrderView
 from orders_service.observability import logger, metrics, tracer
 from orders_service.repository import OrdersRepository
@@ -52,7 +63,17 @@ idempotency_store = DynamoDBPersistenceLayer(
     table_name=settings.orders_table_name, key_attr="pk", boto3_client=dynamodb
 )
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+def _json_body(body: str) -> Any:
+    """json.loads, with a body nested deeper than it can read refused as the client's error
+    (its RecursionError would otherwise leave the handler: a 502)."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise RequestBodyTooDeep() from None
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body)
 
 IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
 JSON = content_types.APPLICATION_JSON
@@ -82,7 +103,9 @@ def place_order_once(command: dict[str, Any]) -> dict[str, Any]:
         202,
         OrderView,
         "accepted: the order is PENDING and its checkout started (Location: the order)",
+        (400, "the body is not UTF-8 text, or nests JSON too deep to be read"),
         (409, "a request with this Idempotency-Key is still in progress"),
+        (415, "the body is not sent as application/json"),
         (503, "pricing or the checkout could not be reached; retry with the same key"),
     ),
 )
@@ -141,6 +164,23 @@ def invalid_request(error: RequestValidationError) -> Response:
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "request is not valid", detail=details)
 
 
+@app.exception_handler(UnicodeDecodeError)
+def body_not_utf8(_: UnicodeDecodeError) -> Response:
+    return _error(HTTPStatus.BAD_REQUEST, "the request body is not UTF-8 text; send JSON in UTF-8")
+
+
+@app.exception_handler(RequestBodyTooDeep)
+def body_too_deep(error: RequestBodyTooDeep) -> Response:
+    return _error(HTTPStatus.BAD_REQUEST, str(error))
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def body_not_json(_: RequestUnsupportedContentType) -> Response:
+    return _error(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the request body as Content-Type application/json"
+    )
+
+
 @app.exception_handler(InvalidPageToken)
 def invalid_page_token(error: InvalidPageToken) -> Response:
     return _error(HTTPStatus.BAD_REQUEST, str(error))
@@ -176,10 +216,24 @@ def dependency_unavailable(error: Exception) -> Response:
     return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the order could not be placed; try again later")
 
 
+def _refuse_other_events(event: Any) -> None:
+    """Before routing: Powertools reads httpMethod and path without looking, so any other event
+    (an HTTP API v2 payload has neither) would fail deep inside it with a KeyError."""
+    request_context = event.get("requestContext") if isinstance(event, dict) else None
+    if not (
+        isinstance(request_context, dict)
+        and "resourcePath" in request_context
+        and isinstance(event.get("httpMethod"), str)
+        and isinstance(event.get("path"), str)
+    ):
+        raise NotARestApiEvent()
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
+    _refuse_other_events(event)
     idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)
 

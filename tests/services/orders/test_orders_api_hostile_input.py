@@ -1,0 +1,99 @@
+"""The orders API at its edge: whatever a client (or a misrouted invoker) sends, the answer is a
+4xx in the API's error shape that names the problem, and nothing is written or started."""
+
+import pytest
+
+from orders_service.errors import NotARestApiEvent
+from tests.services.orders.conftest import executions
+from tests.services.orders.helpers import binary_create_event, call, create_event
+from tests.support.cfn import table_items
+from tests.support.events import load_event
+
+
+@pytest.fixture
+def nothing_written(aws):
+    """Asserts, after the test's request, that the table and the executions are as before."""
+    before = table_items(aws["table"]), executions(aws)
+    yield
+    assert (table_items(aws["table"]), executions(aws)) == before
+
+
+def test_a_body_that_is_not_utf8_is_a_400_naming_the_encoding(orders_api, context, nothing_written):
+    status, body, _ = call(orders_api, binary_create_event(b'{"customerId": "\xff\xfe"}'), context)
+
+    assert status == 400
+    assert body == {"statusCode": 400, "message": body["message"]}
+    assert "UTF-8" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "nested",
+    ["[" * 10_000 + "]" * 10_000, '{"a":' * 10_000 + "1" + "}" * 10_000],
+    ids=["array", "object"],
+)
+def test_a_body_nested_10000_deep_is_a_400_naming_the_nesting(
+    orders_api, context, nothing_written, nested
+):
+    status, body, _ = call(orders_api, create_event(raw_body=nested), context)
+
+    assert status == 400
+    assert "too deep" in body["message"]
+
+
+def test_a_body_deeply_nested_inside_a_field_is_a_400_too(orders_api, context, nothing_written):
+    nested = '{"customerId": "c", "items": ' + "[" * 10_000 + "]" * 10_000 + "}"
+
+    assert call(orders_api, create_event(raw_body=nested), context)[0] == 400
+
+
+def test_a_body_that_is_not_json_content_is_a_415_in_the_error_shape(
+    orders_api, context, nothing_written
+):
+    event = create_event()
+    event["headers"]["Content-Type"] = event["multiValueHeaders"]["Content-Type"][0] = "text/plain"
+
+    status, body, _ = call(orders_api, event, context)
+
+    assert status == 415
+    assert body["statusCode"] == 415
+    assert "application/json" in body["message"]
+
+
+HTTP_API_V2_EVENT = {
+    "version": "2.0",
+    "routeKey": "POST /orders",
+    "rawPath": "/orders",
+    "headers": {"idempotency-key": "k", "content-type": "application/json"},
+    "requestContext": {"http": {"method": "POST", "path": "/orders"}, "stage": "$default"},
+    "body": '{"customerId": "c"}',
+    "isBase64Encoded": False,
+}
+ALB_EVENT = {
+    "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:::tg/x"}},
+    "httpMethod": "GET",
+    "path": "/orders",
+    "headers": {},
+    "body": "",
+    "isBase64Encoded": False,
+}
+OTHER_EVENTS = {
+    "HTTP API v2": HTTP_API_V2_EVENT,
+    "ALB": ALB_EVENT,
+    "SQS": {"Records": [{"messageId": "m", "body": "{}"}]},
+    "empty": {},
+    "not an object": ["GET", "/orders"],
+}
+
+
+@pytest.mark.parametrize("event", OTHER_EVENTS.values(), ids=list(OTHER_EVENTS))
+def test_an_event_that_is_not_a_rest_api_request_is_refused_naming_what_it_serves(
+    orders_api, context, nothing_written, event
+):
+    with pytest.raises(NotARestApiEvent, match="serves API Gateway REST API proxy events"):
+        orders_api.handler(event, context)
+
+
+def test_every_sample_rest_event_is_still_served(orders_api, context):
+    for name in ("orders-api-create-order", "orders-api-get-order", "orders-api-list-orders"):
+        status, _, _ = call(orders_api, load_event(f"orders/{name}.json"), context)
+        assert status < 500
