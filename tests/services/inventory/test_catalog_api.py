@@ -1,3 +1,4 @@
+import base64
 import json
 
 import pytest
@@ -100,6 +101,10 @@ def test_list_bad_limit_is_422(api, list_event, catalog, limit):
         "eyJhZnRlciI6MX0",
         # The format of the tokens before the listing's tokens were product keys.
         "eyJhZnRlciI6IlNLVS1DQVAtTlZZLU9TIn0",
+        # A product key, but its sku a lone surrogate (a JSON escape): not UTF-8, not a key.
+        base64.urlsafe_b64encode(
+            json.dumps({"pk": "PRODUCT#\ud800", "entity": "PRODUCT", "sku": "\ud800"}).encode()
+        ).decode(),
     ],
 )
 def test_list_bad_token_is_400(api, list_event, catalog, token):

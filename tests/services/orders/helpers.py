@@ -39,9 +39,11 @@ def list_event(**query: str) -> dict:
     return event
 
 
-def page_token(key: dict) -> str:
-    """A page token as the API encodes one (base64url JSON of a key), for any key."""
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+def page_token(key: dict, ensure_ascii: bool = True) -> str:
+    """A page token as the API encodes one (base64url JSON of a key), for any key; with
+    `ensure_ascii` False, text goes in as UTF-8 rather than as \\u escapes."""
+    raw = json.dumps(key, ensure_ascii=ensure_ascii).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def valid_body():

@@ -1,11 +1,19 @@
 """The orders API at its edge: whatever a client (or a misrouted invoker) sends, the answer is a
 4xx in the API's error shape that names the problem, and nothing is written or started."""
 
+import base64
+
 import pytest
 
 from orders_service.errors import NotARestApiEvent
 from tests.services.orders.conftest import executions
-from tests.services.orders.helpers import binary_create_event, call, create_event
+from tests.services.orders.helpers import (
+    binary_create_event,
+    call,
+    create_event,
+    list_event,
+    page_token,
+)
 from tests.support.cfn import table_items
 from tests.support.events import load_event
 
@@ -97,3 +105,36 @@ def test_every_sample_rest_event_is_still_served(orders_api, context):
     for name in ("orders-api-create-order", "orders-api-get-order", "orders-api-list-orders"):
         status, _, _ = call(orders_api, load_event(f"orders/{name}.json"), context)
         assert status < 500
+
+
+def listing_after(token: str) -> dict:
+    return list_event(customerId="cust-0001", nextToken=token)
+
+
+# Each decodes to the listing's key names for the right customer, but is not a key DynamoDB
+# takes back: it must be a 400 naming nextToken, never a 5xx from deep inside the query.
+FORGED_TOKENS = {
+    "sort key a number": page_token(
+        {"pk": "ORDER#o", "customerId": "cust-0001", "createdAt": 1_700_000_000}
+    ),
+    "sort key an object": page_token(
+        {"pk": "ORDER#o", "customerId": "cust-0001", "createdAt": {"S": "2026-01-01"}}
+    ),
+    "sort key null": page_token({"pk": "ORDER#o", "customerId": "cust-0001", "createdAt": None}),
+    "sort key a lone surrogate": page_token(
+        {"pk": "ORDER#o", "customerId": "cust-0001", "createdAt": "\ud800"}
+    ),
+    "sort key over DynamoDB's 1024 bytes": page_token(
+        {"pk": "ORDER#o", "customerId": "cust-0001", "createdAt": "\u00e9" * 600},
+        ensure_ascii=False,
+    ),
+    "JSON nested 1500 deep": base64.urlsafe_b64encode(b"[" * 1500).decode().rstrip("="),
+}
+
+
+@pytest.mark.parametrize("token", FORGED_TOKENS.values(), ids=list(FORGED_TOKENS))
+def test_a_forged_page_token_is_a_400_naming_it(orders_api, context, nothing_written, token):
+    status, body, _ = call(orders_api, listing_after(token), context)
+
+    assert status == 400
+    assert "nextToken" in body["message"]
