@@ -13,6 +13,7 @@ from tests.services.orders.helpers import (
     create_event,
     list_event,
     page_token,
+    valid_body,
 )
 from tests.support.cfn import table_items
 from tests.support.events import load_event
@@ -138,3 +139,44 @@ def test_a_forged_page_token_is_a_400_naming_it(orders_api, context, nothing_wri
 
     assert status == 400
     assert "nextToken" in body["message"]
+
+
+def with_first_line(**changes) -> dict:
+    body = valid_body()
+    body["items"][0].update(changes)
+    return body
+
+
+@pytest.mark.parametrize("quantity", ["1", 1.0, True], ids=["string", "float", "boolean"])
+def test_a_quantity_that_is_not_a_json_integer_is_a_422_not_coerced(
+    orders_api, context, nothing_written, quantity
+):
+    status, body, _ = call(orders_api, create_event(with_first_line(quantity=quantity)), context)
+
+    assert status == 422
+    [problem] = body["detail"]
+    assert problem["loc"] == ["body", "items", 0, "quantity"]
+    assert problem["type"] == "int_type"
+
+
+def test_a_sku_in_several_lines_is_a_422_naming_it_before_pricing(
+    orders_api, context, nothing_written
+):
+    body = valid_body()
+    # Merged, these would be one line of 2,500 past the per-line limit of 100.
+    body["items"] = [{"sku": "SKU-MUG-WHT-12OZ", "quantity": 100}] * 25
+
+    status, response, _ = call(orders_api, create_event(body), context)
+
+    assert status == 422
+    [problem] = response["detail"]
+    assert problem["loc"] == ["body", "items"]
+    assert "sku SKU-MUG-WHT-12OZ is in lines 0 and 1" in problem["msg"]
+    assert orders_api.pricing._lambda.calls == 0
+
+
+def test_a_quantity_over_the_line_limit_is_a_422(orders_api, context, nothing_written):
+    status, body, _ = call(orders_api, create_event(with_first_line(quantity=101)), context)
+
+    assert status == 422
+    assert body["detail"][0]["loc"] == ["body", "items", 0, "quantity"]

@@ -6,7 +6,7 @@ unknown fields are ignored, never echoed or logged.
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from inventory_service.domain import MAX_DISTINCT_SKUS, merge_quantities
+from inventory_service.domain import MAX_DISTINCT_SKUS, MAX_QUANTITY_PER_SKU, merge_quantities
 
 
 class _Payload(BaseModel):
@@ -15,7 +15,8 @@ class _Payload(BaseModel):
 
 class LineItem(_Payload):
     sku: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(ge=1)
+    # strict: "1", 1.0 or true is a caller's bug, not a quantity to coerce.
+    quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY_PER_SKU)
 
 
 class _Cart(_Payload):
@@ -23,11 +24,22 @@ class _Cart(_Payload):
 
     @field_validator("items")
     @classmethod
-    def _fits_one_transaction(cls, items: list[LineItem]) -> list[LineItem]:
-        distinct = len({item.sku for item in items})
-        if distinct > MAX_DISTINCT_SKUS:
+    def _fits_one_transaction_and_the_per_sku_limit(cls, items: list[LineItem]) -> list[LineItem]:
+        merged = merge_quantities((item.sku, item.quantity) for item in items)
+        if len(merged) > MAX_DISTINCT_SKUS:
             raise ValueError(
-                f"a cart may hold at most {MAX_DISTINCT_SKUS} distinct skus, got {distinct}"
+                f"a cart may hold at most {MAX_DISTINCT_SKUS} distinct skus, got {len(merged)}"
+            )
+        # Lines of one sku are merged, so the limit holds for their sum, not each line.
+        over = [
+            f"{sku} ({quantity})"
+            for sku, quantity in merged.items()
+            if quantity > MAX_QUANTITY_PER_SKU
+        ]
+        if over:
+            raise ValueError(
+                f"at most {MAX_QUANTITY_PER_SKU} units of a sku per order, lines merged; "
+                f"over it: {', '.join(over)}"
             )
         return items
 

@@ -14,8 +14,9 @@ CHECKOUT_SOURCE = "ecommerce.checkout"
 
 class OrderItem(BaseModel):
     sku: str = Field(min_length=1)
-    quantity: int = Field(ge=1)
-    unitPriceCents: int | None = Field(default=None, ge=0)
+    # Counts and money strict: "2", 2.0 or true is a producer's bug, not a number to coerce.
+    quantity: int = Field(strict=True, ge=1)
+    unitPriceCents: int | None = Field(default=None, strict=True, ge=0)
     name: str | None = None
 
 
@@ -23,7 +24,7 @@ class OrderConfirmedDetail(BaseModel):
     orderId: str = Field(min_length=1)
     customerId: str | None = None
     email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
-    amountCents: int = Field(ge=0)
+    amountCents: int = Field(strict=True, ge=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     items: list[OrderItem] = Field(min_length=1)
 

@@ -2,16 +2,18 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,63}$")]
+MAX_QUANTITY_PER_LINE = 100
 
 
 class LineItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: Sku
-    quantity: int = Field(ge=1, le=100)
+    # strict: "1", 1.0 or true is a client's bug, not a quantity to coerce.
+    quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY_PER_LINE)
 
 
 class CreateOrderRequest(BaseModel):
@@ -23,7 +25,25 @@ class CreateOrderRequest(BaseModel):
     email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     # A provider token from the payment page, never card data.
     paymentToken: Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_]{1,60}$")]
-    items: list[LineItem] = Field(min_length=1, max_length=25)
+    items: list[LineItem] = Field(
+        min_length=1,
+        max_length=25,
+        description="one line per sku (a sku in two lines is refused, naming it)",
+    )
+
+    @field_validator("items")
+    @classmethod
+    def _one_line_per_sku(cls, items: list[LineItem]) -> list[LineItem]:
+        # Merging would pass the per-line limit (25 lines of 100 are 2,500 of one sku).
+        first_line: dict[str, int] = {}
+        for line, item in enumerate(items):
+            if item.sku in first_line:
+                raise ValueError(
+                    f"sku {item.sku} is in lines {first_line[item.sku]} and {line}: "
+                    "give each sku one line with its whole quantity"
+                )
+            first_line[item.sku] = line
+        return items
 
 
 class OrderStatusUpdate(BaseModel):
