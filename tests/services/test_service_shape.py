@@ -42,6 +42,18 @@ IDENTICAL_COPIES = [
     ("handlers/orders_api|handlers/catalog_api", "invalid_page_token", False),
     ("handlers/orders_api|handlers/catalog_api", "_refuse_other_events", False),
     ("errors", "NotARestApiEvent", False),
+    # Email addresses as SES takes them, where an address comes in (orders API, notifications).
+    *(
+        ("models", name, False)
+        for name in (
+            "_ATEXT",
+            "_LDH_LABEL",
+            "EMAIL_PATTERN",
+            "EMAIL_LOCAL_PART_PATTERN",
+            "_local_part_fits",
+            "EmailAddress",
+        )
+    ),
 ]
 
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.services.notifications.helpers import load_event, sent_messages
+from tests.support.email_addresses import REFUSED
 
 
 def batch_with_confirmed(change) -> tuple[dict, str]:
@@ -18,6 +19,13 @@ def batch_with_confirmed(change) -> tuple[dict, str]:
     change(body["detail"])
     confirmed["body"] = json.dumps(body)
     return event, confirmed["messageId"]
+
+
+def assert_only_the_other_record_went_out(table) -> None:
+    """The batch's other record (an OrderFailed for sam.lee) alone was emailed and recorded."""
+    assert [m.destinations["ToAddresses"] for m in sent_messages()] == [["sam.lee@example.org"]]
+    recorded = {item["orderId"] for item in table.scan()["Items"] if "orderId" in item}
+    assert recorded == {"ord-2b8e4d60"}
 
 
 def set_amount(value):
@@ -53,8 +61,24 @@ def test_a_count_or_amount_that_is_not_an_integer_is_refused_and_nothing_is_sent
     response = send_notification.handler(event, lambda_context)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": refused}]}
-    # Only the other record of the batch (an OrderFailed for sam.lee) was emailed and recorded.
-    assert [m.destinations["ToAddresses"] for m in sent_messages()] == [["sam.lee@example.org"]]
-    assert {item["orderId"] for item in table.scan()["Items"] if "orderId" in item} == {
-        "ord-2b8e4d60"
-    }
+    assert_only_the_other_record_went_out(table)
+
+
+def test_the_reported_email_is_refused_and_never_handed_to_ses(
+    ses, table, send_notification, lambda_context, log_output
+):
+    address = REFUSED["the reported one: emoji, NUL and SQL"]
+    event, refused = batch_with_confirmed(lambda detail: detail.update(email=address))
+
+    response = send_notification.handler(event, lambda_context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": refused}]}
+    assert_only_the_other_record_went_out(table)
+    # Refused as an invalid event (bound for the DLQ), not left to SES to turn down.
+    logs = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    [rejection] = [log for log in logs if log.get("messageId") == refused]
+    assert rejection["message"] == "Rejected a message that is not a valid order outcome event"
+    assert {"loc": ["OrderConfirmed", "detail", "email"], "type": "string_pattern_mismatch"} in (
+        rejection["errors"]
+    )
+    assert "DROP" not in log_output.getvalue()

@@ -16,6 +16,7 @@ from tests.services.orders.helpers import (
     valid_body,
 )
 from tests.support.cfn import table_items
+from tests.support.email_addresses import REFUSED
 from tests.support.events import load_event
 
 
@@ -180,3 +181,28 @@ def test_a_quantity_over_the_line_limit_is_a_422(orders_api, context, nothing_wr
 
     assert status == 422
     assert body["detail"][0]["loc"] == ["body", "items", 0, "quantity"]
+
+
+def test_the_reported_email_is_a_422_naming_the_field(orders_api, context, nothing_written):
+    body = valid_body()
+    body["email"] = REFUSED["the reported one: emoji, NUL and SQL"]
+
+    status, response, _ = call(orders_api, create_event(body), context)
+
+    assert status == 422
+    [problem] = response["detail"]
+    assert (problem["loc"], problem["type"]) == (["body", "email"], "string_pattern_mismatch")
+
+
+def test_an_email_with_a_local_part_over_64_is_a_422_saying_so(
+    orders_api, context, nothing_written
+):
+    body = valid_body()
+    body["email"] = REFUSED["local part of 65"]
+
+    status, response, _ = call(orders_api, create_event(body), context)
+
+    assert status == 422
+    [problem] = response["detail"]
+    assert problem["loc"] == ["body", "email"]
+    assert "over 64 characters" in problem["msg"]

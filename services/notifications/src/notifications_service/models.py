@@ -1,13 +1,40 @@
 """Order outcome events as EventBridge delivers them to the queue (the SQS body is the event)."""
 
+import re
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, TypeAdapter
 
-# A deliberately loose shape check (one @, no spaces, a dot in the domain): SES is the judge of
-# deliverability; this only keeps obvious garbage out of the send call.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# Email addresses as SES takes them: ASCII only; a dot-atom local part (RFC 5322: letters,
+# digits and !#$%&'*+/=?^_`{|}~- in runs joined by single dots) of at most 64 characters
+# (RFC 5321); a domain of letter-digit-hyphen labels of at most 63 characters, not starting or
+# ending with a hyphen, at least two of them; 254 characters in all. The local part's limit is
+# a second pattern rather than a lookahead, which schema-driven generators cannot satisfy.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LDH_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@(?:{_LDH_LABEL}\.)+{_LDH_LABEL}$"
+EMAIL_LOCAL_PART_PATTERN = r"^[^@]{1,64}@"
+
+
+def _local_part_fits(address: str) -> str:
+    if not re.match(EMAIL_LOCAL_PART_PATTERN, address):
+        raise ValueError("the local part of the address (before @) is over 64 characters")
+    return address
+
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
+    AfterValidator(_local_part_fits),
+    Field(
+        description=(
+            "an address SES accepts: ASCII, a dot-atom local part of at most 64 characters, "
+            "a domain of letter-digit-hyphen labels with at least one dot, 254 characters in all"
+        ),
+        json_schema_extra={"allOf": [{"pattern": EMAIL_LOCAL_PART_PATTERN}]},
+    ),
+]
 
 CHECKOUT_SOURCE = "ecommerce.checkout"
 
@@ -23,7 +50,7 @@ class OrderItem(BaseModel):
 class OrderConfirmedDetail(BaseModel):
     orderId: str = Field(min_length=1)
     customerId: str | None = None
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    email: EmailAddress
     amountCents: int = Field(strict=True, ge=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     items: list[OrderItem] = Field(min_length=1)
@@ -34,7 +61,7 @@ class OrderFailedDetail(BaseModel):
 
     orderId: str = Field(min_length=1)
     customerId: str | None = None
-    email: str = Field(pattern=EMAIL_PATTERN, max_length=254)
+    email: EmailAddress
     # The ASL error name (e.g. PaymentDeclined); never shown to the customer as is.
     reason: str | None = None
 

@@ -1,11 +1,49 @@
 """Pydantic models at the service's edges: the API body and the workflow task payload."""
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,63}$")]
 MAX_QUANTITY_PER_LINE = 100
+
+# Email addresses as SES takes them: ASCII only; a dot-atom local part (RFC 5322: letters,
+# digits and !#$%&'*+/=?^_`{|}~- in runs joined by single dots) of at most 64 characters
+# (RFC 5321); a domain of letter-digit-hyphen labels of at most 63 characters, not starting or
+# ending with a hyphen, at least two of them; 254 characters in all. The local part's limit is
+# a second pattern rather than a lookahead, which schema-driven generators cannot satisfy.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LDH_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@(?:{_LDH_LABEL}\.)+{_LDH_LABEL}$"
+EMAIL_LOCAL_PART_PATTERN = r"^[^@]{1,64}@"
+
+
+def _local_part_fits(address: str) -> str:
+    if not re.match(EMAIL_LOCAL_PART_PATTERN, address):
+        raise ValueError("the local part of the address (before @) is over 64 characters")
+    return address
+
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
+    AfterValidator(_local_part_fits),
+    Field(
+        description=(
+            "an address SES accepts: ASCII, a dot-atom local part of at most 64 characters, "
+            "a domain of letter-digit-hyphen labels with at least one dot, 254 characters in all"
+        ),
+        json_schema_extra={"allOf": [{"pattern": EMAIL_LOCAL_PART_PATTERN}]},
+    ),
+]
 
 
 class LineItem(BaseModel):
@@ -22,7 +60,7 @@ class CreateOrderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customerId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    email: EmailAddress
     # A provider token from the payment page, never card data.
     paymentToken: Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_]{1,60}$")]
     items: list[LineItem] = Field(
