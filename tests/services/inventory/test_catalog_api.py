@@ -137,3 +137,13 @@ def test_an_event_that_is_not_a_rest_api_request_is_refused_naming_what_it_serve
         module.handler(other, lambda_context)
 
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("sku", ["SKU X", "SKÜ-X", "S" * 101], ids=["space", "non-ASCII", "101"])
+def test_get_a_sku_that_is_not_an_identifier_is_422(api, event, catalog, sku):
+    api_event = event("catalog-api-get-product.json")
+    api_event["pathParameters"] = {"sku": sku}
+    api_event["path"] = f"/products/{sku}"
+    status, body = api(api_event)
+    assert status == 422
+    assert [d["loc"] for d in body["detail"]] == [["path", "sku"]]

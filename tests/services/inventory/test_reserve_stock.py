@@ -112,3 +112,22 @@ def test_duplicate_lines_up_to_the_per_sku_limit_are_merged(reserve, seed, stock
     seed([{"sku": "SKU-BULK", "name": "Bulk", "priceCents": 1, "stock": 150}])
     reserve({"orderId": "o-split", "items": [{"sku": "SKU-BULK", "quantity": 50}] * 2})
     assert stock("SKU-BULK") == 50
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"orderId": "o\u00001", "items": [{"sku": POSTER, "quantity": 1}]},
+        {"orderId": "o 1", "items": [{"sku": POSTER, "quantity": 1}]},
+        {"orderId": "o-1", "items": [{"sku": f"{POSTER}\u0000", "quantity": 1}]},
+        {"orderId": "o-1", "items": [{"sku": "SKU POSTER", "quantity": 1}]},
+    ],
+    ids=["NUL in the order id", "space in the order id", "NUL in a sku", "space in a sku"],
+)
+def test_an_identifier_with_control_characters_or_spaces_is_refused(
+    reserve, catalog, snapshot, payload
+):
+    before = snapshot()
+    with pytest.raises(ValidationError, match="string_pattern_mismatch"):
+        reserve(payload)
+    assert snapshot() == before

@@ -28,6 +28,10 @@ def assert_only_the_other_record_went_out(table) -> None:
     assert recorded == {"ord-2b8e4d60"}
 
 
+def set_order_id(value):
+    return lambda detail: detail.update(orderId=value)
+
+
 def set_amount(value):
     return lambda detail: detail.update(amountCents=value)
 
@@ -38,6 +42,25 @@ def set_first_quantity(value):
 
 def set_first_unit_price(value):
     return lambda detail: detail["items"][0].update(unitPriceCents=value)
+
+
+NOT_IDENTIFIERS = {
+    "order id with NUL": set_order_id("ord-7f3a\u00009c1e"),
+    "order id with a space": set_order_id("ord 7f3a9c1e"),
+    "order id not ASCII": set_order_id("ord-7f3a9c1é"),
+}
+
+
+@pytest.mark.parametrize("change", NOT_IDENTIFIERS.values(), ids=list(NOT_IDENTIFIERS))
+def test_an_order_id_that_is_not_an_identifier_is_refused_and_nothing_is_sent_for_it(
+    ses, table, send_notification, lambda_context, change
+):
+    event, refused = batch_with_confirmed(change)
+
+    response = send_notification.handler(event, lambda_context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": refused}]}
+    assert_only_the_other_record_went_out(table)
 
 
 NOT_INTEGERS = {

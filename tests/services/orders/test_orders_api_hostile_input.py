@@ -206,3 +206,62 @@ def test_an_email_with_a_local_part_over_64_is_a_422_saying_so(
     [problem] = response["detail"]
     assert problem["loc"] == ["body", "email"]
     assert "over 64 characters" in problem["msg"]
+
+
+# Identifiers are DynamoDB keys and log fields: printable ASCII, no spaces or control characters.
+NOT_IDENTIFIERS = {"NUL": "cust\u00000001", "space": "cust 0001", "non-ASCII": "cüst-0001"}
+
+
+@pytest.mark.parametrize("customer_id", NOT_IDENTIFIERS.values(), ids=list(NOT_IDENTIFIERS))
+def test_a_customer_id_that_is_not_an_identifier_is_a_422_and_is_not_stored(
+    orders_api, context, nothing_written, customer_id
+):
+    body = valid_body()
+    body["customerId"] = customer_id
+
+    status, response, _ = call(orders_api, create_event(body), context)
+
+    assert status == 422
+    assert [d["loc"] for d in response["detail"]] == [["body", "customerId"]]
+
+
+@pytest.mark.parametrize("key", NOT_IDENTIFIERS.values(), ids=list(NOT_IDENTIFIERS))
+def test_an_idempotency_key_that_is_not_an_identifier_is_a_422(
+    orders_api, context, nothing_written, key
+):
+    status, response, _ = call(orders_api, create_event(key=key), context)
+
+    assert status == 422
+    [problem] = response["detail"]
+    assert problem["loc"][0] == "header"
+    assert problem["loc"][1].lower() == "idempotency-key"
+
+
+def get_order_event(order_id: str) -> dict:
+    event = load_event("orders/orders-api-get-order.json")
+    event["pathParameters"]["orderId"] = order_id
+    event["path"] = f"/orders/{order_id}"
+    return event
+
+
+@pytest.mark.parametrize("order_id", ["o 1", "ö-1", "o" * 65], ids=["space", "non-ASCII", "65"])
+def test_reading_an_order_id_that_is_not_an_identifier_is_a_422(orders_api, context, order_id):
+    status, response, _ = call(orders_api, get_order_event(order_id), context)
+
+    assert status == 422
+    assert [d["loc"] for d in response["detail"]] == [["path", "orderId"]]
+
+
+def test_reading_an_order_id_with_a_control_character_matches_no_route(orders_api, context):
+    # The router's path segment takes no control character: no route, so Powertools' 404.
+    status, response, _ = call(orders_api, get_order_event("o\u00001"), context)
+
+    assert (status, response) == (404, {"statusCode": 404, "message": "Not found"})
+
+
+@pytest.mark.parametrize("customer_id", NOT_IDENTIFIERS.values(), ids=list(NOT_IDENTIFIERS))
+def test_listing_a_customer_id_that_is_not_an_identifier_is_a_422(orders_api, context, customer_id):
+    status, response, _ = call(orders_api, list_event(customerId=customer_id), context)
+
+    assert status == 422
+    assert [d["loc"] for d in response["detail"]] == [["query", "customerId"]]

@@ -68,3 +68,13 @@ def test_an_unknown_status_is_rejected(update_order_status, aws, pending_order, 
     with pytest.raises(ValidationError):
         update_order_status.handler({"orderId": ORDER_ID, "status": "SHIPPED"}, context)
     assert stored(aws)["status"] == "PENDING"
+
+
+@pytest.mark.parametrize("order_id", ["o\u00001", "o 1", "ö-1", "o" * 65])
+def test_an_order_id_that_is_not_an_identifier_is_rejected_and_changes_nothing(
+    update_order_status, aws, pending_order, context, order_id
+):
+    before = aws["table"].scan()["Items"]
+    with pytest.raises(ValidationError, match="orderId"):
+        update_order_status.handler({"orderId": order_id, "status": "FAILED"}, context)
+    assert aws["table"].scan()["Items"] == before

@@ -4,9 +4,18 @@ Task payloads may carry the whole execution input (customer, email, payment toke
 unknown fields are ignored, never echoed or logged.
 """
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from inventory_service.domain import MAX_DISTINCT_SKUS, MAX_QUANTITY_PER_SKU, merge_quantities
+
+# Identifiers (of customers, orders, skus, requests) become DynamoDB keys and log fields:
+# printable ASCII without spaces or control characters; each use bounds the length.
+IDENTIFIER_PATTERN = r"^[!-~]+$"
+Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_PATTERN)]
+# As the seed script holds them: the catalog API takes a sku of up to 100 characters in its path.
+MAX_SKU_LENGTH = 100
 
 
 class _Payload(BaseModel):
@@ -14,7 +23,7 @@ class _Payload(BaseModel):
 
 
 class LineItem(_Payload):
-    sku: str = Field(min_length=1, max_length=100)
+    sku: Identifier = Field(max_length=MAX_SKU_LENGTH)
     # strict: "1", 1.0 or true is a caller's bug, not a quantity to coerce.
     quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY_PER_SKU)
 
@@ -52,13 +61,13 @@ class QuotePricesRequest(_Cart):
 
 
 class ReserveStockRequest(_Cart):
-    order_id: str = Field(alias="orderId", min_length=1, max_length=128)
+    order_id: Identifier = Field(alias="orderId", max_length=128)
 
 
 class OrderTask(_Payload):
     """CommitStock / ReleaseStock task payload."""
 
-    order_id: str = Field(alias="orderId", min_length=1, max_length=128)
+    order_id: Identifier = Field(alias="orderId", max_length=128)
 
 
 # --- What the catalog API answers (documented in the OpenAPI document; handlers return dicts) ---

@@ -36,11 +36,16 @@ EmailAddress = Annotated[
     ),
 ]
 
+# Identifiers (of customers, orders, skus, requests) become DynamoDB keys and log fields:
+# printable ASCII without spaces or control characters; each use bounds the length.
+IDENTIFIER_PATTERN = r"^[!-~]+$"
+Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_PATTERN)]
+
 CHECKOUT_SOURCE = "ecommerce.checkout"
 
 
 class OrderItem(BaseModel):
-    sku: str = Field(min_length=1)
+    sku: Identifier = Field(max_length=100)
     # Counts and money strict: "2", 2.0 or true is a producer's bug, not a number to coerce.
     quantity: int = Field(strict=True, ge=1)
     unitPriceCents: int | None = Field(default=None, strict=True, ge=0)
@@ -48,8 +53,8 @@ class OrderItem(BaseModel):
 
 
 class OrderConfirmedDetail(BaseModel):
-    orderId: str = Field(min_length=1)
-    customerId: str | None = None
+    orderId: Identifier = Field(max_length=128)
+    customerId: Identifier | None = Field(default=None, max_length=64)
     email: EmailAddress
     amountCents: int = Field(strict=True, ge=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -59,8 +64,8 @@ class OrderConfirmedDetail(BaseModel):
 class OrderFailedDetail(BaseModel):
     """Only what the email needs: a failure email must not bounce on a missing order total."""
 
-    orderId: str = Field(min_length=1)
-    customerId: str | None = None
+    orderId: Identifier = Field(max_length=128)
+    customerId: Identifier | None = Field(default=None, max_length=64)
     email: EmailAddress
     # The ASL error name (e.g. PaymentDeclined); never shown to the customer as is.
     reason: str | None = None

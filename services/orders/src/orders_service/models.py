@@ -12,6 +12,10 @@ from pydantic import (
     field_validator,
 )
 
+# Identifiers (of customers, orders, skus, requests) become DynamoDB keys and log fields:
+# printable ASCII without spaces or control characters; each use bounds the length.
+IDENTIFIER_PATTERN = r"^[!-~]+$"
+Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_PATTERN)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,63}$")]
 MAX_QUANTITY_PER_LINE = 100
 
@@ -59,7 +63,7 @@ class CreateOrderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    customerId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    customerId: Identifier = Field(max_length=64)
     email: EmailAddress
     # A provider token from the payment page, never card data.
     paymentToken: Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_]{1,60}$")]
@@ -87,7 +91,7 @@ class CreateOrderRequest(BaseModel):
 class OrderStatusUpdate(BaseModel):
     """Task payload from the checkout state machine."""
 
-    orderId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    orderId: Identifier = Field(max_length=64)
     status: Literal["CONFIRMED", "FAILED"]
     reason: str | None = Field(default=None, max_length=256)
 

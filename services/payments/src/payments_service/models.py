@@ -5,7 +5,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
-OrderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# Identifiers (of customers, orders, skus, requests) become DynamoDB keys and log fields:
+# printable ASCII without spaces or control characters; each use bounds the length.
+IDENTIFIER_PATTERN = r"^[!-~]+$"
+Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_PATTERN)]
+OrderId = Annotated[Identifier, StringConstraints(max_length=128)]
 
 
 class ChargePaymentRequest(BaseModel):

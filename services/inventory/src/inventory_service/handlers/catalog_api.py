@@ -20,7 +20,13 @@ from inventory_service import catalog
 from inventory_service.config import InventorySettings
 from inventory_service.dynamodb import InvalidPageToken
 from inventory_service.errors import NotARestApiEvent, ProductNotFound
-from inventory_service.models import ErrorResponse, ProductPage, ProductView
+from inventory_service.models import (
+    IDENTIFIER_PATTERN,
+    MAX_SKU_LENGTH,
+    ErrorResponse,
+    ProductPage,
+    ProductView,
+)
 from inventory_service.observability import logger, tracer
 from inventory_service.repository import InventoryRepository
 
@@ -66,7 +72,9 @@ def list_products(
     responses=_documented(ProductView, "the product", (404, "no product with this sku"), INVALID),
 )
 @tracer.capture_method
-def get_product(sku: Annotated[str, Path(min_length=1, max_length=100)]) -> dict:
+def get_product(
+    sku: Annotated[str, Path(min_length=1, max_length=MAX_SKU_LENGTH, pattern=IDENTIFIER_PATTERN)],
+) -> dict:
     return catalog.read_product(sku, catalog=repository)
 
 

@@ -41,7 +41,13 @@ from orders_service.errors import (
     RequestBodyTooDeep,
     UnknownSku,
 )
-from orders_service.models import CreateOrderRequest, ErrorResponse, OrderPage, OrderView
+from orders_service.models import (
+    IDENTIFIER_PATTERN,
+    CreateOrderRequest,
+    ErrorResponse,
+    OrderPage,
+    OrderView,
+)
 from orders_service.observability import logger, metrics, tracer
 from orders_service.repository import OrdersRepository
 
@@ -75,7 +81,10 @@ def _json_body(body: str) -> Any:
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body)
 
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
+IdempotencyKey = Annotated[
+    str,
+    Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=IDENTIFIER_PATTERN),
+]
 JSON = content_types.APPLICATION_JSON
 
 
@@ -132,7 +141,9 @@ def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> 
     responses=_answers(200, OrderView, "the order", (404, "no order with this id")),
 )
 @tracer.capture_method
-def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict:
+def get_order(
+    orderId: Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)],
+) -> dict:
     return reading.get_order(orderId, orders=orders)
 
 
@@ -145,7 +156,7 @@ def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dic
 )
 @tracer.capture_method
 def list_orders(
-    customerId: Annotated[str, Query(min_length=1, max_length=64)],
+    customerId: Annotated[str, Query(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> dict:
