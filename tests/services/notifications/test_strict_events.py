@@ -105,3 +105,25 @@ def test_the_reported_email_is_refused_and_never_handed_to_ses(
         rejection["errors"]
     )
     assert "DROP" not in log_output.getvalue()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 10_000 + "]" * 10_000, '{"detail": {"orderId": ' + "[" * 10_000 + "]" * 10_000 + "}}"],
+    ids=["whole body", "order id"],
+)
+def test_a_body_nested_10000_deep_is_rejected_as_invalid_like_any_other(
+    ses, table, send_notification, lambda_context, log_output, body
+):
+    event = load_event("send-notification.json")
+    event["Records"][0]["body"] = body
+    refused = event["Records"][0]["messageId"]
+
+    response = send_notification.handler(event, lambda_context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": refused}]}
+    assert_only_the_other_record_went_out(table)
+    logs = [json.loads(line) for line in log_output.getvalue().splitlines()]
+    [rejection] = [log for log in logs if log.get("messageId") == refused]
+    assert rejection["message"] == "Rejected a message that is not a valid order outcome event"
+    assert "orderId" not in rejection  # none could be read, so none is logged
