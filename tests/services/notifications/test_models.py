@@ -88,3 +88,17 @@ def test_refuses_every_address_ses_refuses(bodies, address):
     for body in bodies:
         with pytest.raises(ValidationError):
             parse_order_outcome(_mutated(body, ("detail", "email"), address))
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("detail", "orderId"), ["jane.doe@example.com"]),
+        (("detail", "email"), "jane.doe@example..com"),
+        (("detail-type",), {"to": "jane.doe@example.com"}),
+    ],
+)
+def test_errors_never_quote_the_event_and_its_address(bodies, path, value):
+    with pytest.raises(ValidationError) as invalid:
+        parse_order_outcome(_mutated(bodies[0], path, value))
+    assert "jane.doe@example" not in str(invalid.value)

@@ -1,10 +1,19 @@
 """Order outcome events as EventBridge delivers them to the queue (the SQS body is the event)."""
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    TypeAdapter,
+)
 
 # Email addresses as SES takes them: ASCII only; a dot-atom local part (RFC 5322: letters,
 # digits and !#$%&'*+/=?^_`{|}~- in runs joined by single dots) of at most 64 characters
@@ -42,6 +51,8 @@ IDENTIFIER_PATTERN = r"^[!-~]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_PATTERN)]
 
 CHECKOUT_SOURCE = "ecommerce.checkout"
+# Errors never quote the input: an event carries the customer's address.
+_ERRORS_WITHOUT_INPUT = ConfigDict(hide_input_in_errors=True)
 
 
 class OrderItem(BaseModel):
@@ -72,23 +83,45 @@ class OrderFailedDetail(BaseModel):
 
 
 class OrderConfirmedEvent(EventBridgeModel):
+    model_config = _ERRORS_WITHOUT_INPUT
+
     source: Literal["ecommerce.checkout"]
     detail_type: Literal["OrderConfirmed"] = Field(alias="detail-type")
     detail: OrderConfirmedDetail
 
 
 class OrderFailedEvent(EventBridgeModel):
+    model_config = _ERRORS_WITHOUT_INPUT
+
     source: Literal["ecommerce.checkout"]
     detail_type: Literal["OrderFailed"] = Field(alias="detail-type")
     detail: OrderFailedDetail
 
 
+_OUTCOMES = ("OrderConfirmed", "OrderFailed")
+
+
+def _outcome(event: Any) -> str | None:
+    """The event's detail-type if it is an outcome; pydantic's own discriminator error would
+    quote any other value, whatever it holds."""
+    tag = (
+        event.get("detail-type") if isinstance(event, dict) else getattr(event, "detail_type", None)
+    )
+    return tag if tag in _OUTCOMES else None
+
+
 OrderOutcomeEvent = Annotated[
-    OrderConfirmedEvent | OrderFailedEvent, Field(discriminator="detail_type")
+    Annotated[OrderConfirmedEvent, Tag("OrderConfirmed")]
+    | Annotated[OrderFailedEvent, Tag("OrderFailed")],
+    Discriminator(
+        _outcome,
+        custom_error_type="not_an_order_outcome",
+        custom_error_message="detail-type must be OrderConfirmed or OrderFailed",
+    ),
 ]
 
 _order_outcome_adapter: TypeAdapter[OrderConfirmedEvent | OrderFailedEvent] = TypeAdapter(
-    OrderOutcomeEvent
+    OrderOutcomeEvent, config=_ERRORS_WITHOUT_INPUT
 )
 
 

@@ -51,7 +51,7 @@ EmailAddress = Annotated[
 
 
 class LineItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     sku: Sku
     # strict: "1", 1.0 or true is a client's bug, not a quantity to coerce.
@@ -61,7 +61,8 @@ class LineItem(BaseModel):
 class CreateOrderRequest(BaseModel):
     """What a client may send. Prices are not accepted: the catalog prices the cart."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Errors never quote the input: it holds the payment token and the customer's address.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     customerId: Identifier = Field(max_length=64)
     email: EmailAddress
@@ -90,6 +91,9 @@ class CreateOrderRequest(BaseModel):
 
 class OrderStatusUpdate(BaseModel):
     """Task payload from the checkout state machine."""
+
+    # The payload is the whole execution state, payment token included: errors never quote it.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     orderId: Identifier = Field(max_length=64)
     status: Literal["CONFIRMED", "FAILED"]

@@ -13,9 +13,10 @@ OrderId = Annotated[Identifier, StringConstraints(max_length=128)]
 
 
 class ChargePaymentRequest(BaseModel):
-    """ChargePayment task payload. The token is a SecretStr so it never shows in a repr or log."""
+    """ChargePayment task payload. The token is a SecretStr so it never shows in a repr or log,
+    and errors never quote the input (a payload that fails validation holds the token raw)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     orderId: OrderId
     # strict: 25.98 or "2598" is a caller bug, not something to coerce into money.
@@ -32,9 +33,10 @@ class ChargePaymentRequest(BaseModel):
 
 
 class RefundPaymentRequest(BaseModel):
-    """RefundPayment task payload."""
+    """RefundPayment task payload: the whole execution state, payment token included, so errors
+    never quote the input."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     orderId: OrderId
 
