@@ -56,17 +56,51 @@ def test_a_body_deeply_nested_inside_a_field_is_a_400_too(orders_api, context, n
     assert call(orders_api, create_event(raw_body=nested), context)[0] == 400
 
 
-def test_a_body_that_is_not_json_content_is_a_415_in_the_error_shape(
-    orders_api, context, nothing_written
-):
-    event = create_event()
-    event["headers"]["Content-Type"] = event["multiValueHeaders"]["Content-Type"][0] = "text/plain"
+def test_a_number_too_long_to_read_is_a_400_naming_it(orders_api, context, nothing_written):
+    body = create_event()["body"].replace('"quantity": 2', '"quantity": ' + "9" * 5000)
 
-    status, body, _ = call(orders_api, event, context)
+    status, response, _ = call(orders_api, create_event(raw_body=body), context)
+
+    assert status == 400
+    assert "number too long" in response["message"]
+
+
+def with_content_type(content_type: str, body: str) -> dict:
+    event = create_event(raw_body=body)
+    event["headers"]["Content-Type"] = content_type
+    event["multiValueHeaders"]["Content-Type"] = [content_type]
+    return event
+
+
+NOT_JSON = {
+    "text": ("text/plain", create_event()["body"]),
+    "multipart without a boundary": ("multipart/form-data", "--x\r\n"),
+    "multipart beyond Latin-1": ("multipart/form-data; boundary=x", "--x\r\n\u2603\r\n--x--"),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Received multipart/form-data without base64")
+@pytest.mark.parametrize(("content_type", "body"), NOT_JSON.values(), ids=list(NOT_JSON))
+def test_a_body_that_is_not_json_content_is_a_415_in_the_error_shape(
+    orders_api, context, nothing_written, content_type, body
+):
+    status, response, _ = call(orders_api, with_content_type(content_type, body), context)
 
     assert status == 415
-    assert body["statusCode"] == 415
-    assert "application/json" in body["message"]
+    assert response["statusCode"] == 415
+    assert "application/json" in response["message"]
+
+
+def test_a_value_error_of_the_api_itself_is_not_passed_off_as_the_clients(
+    orders_api, context, monkeypatch
+):
+    def broken(*_, **__):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(orders_api.placing, "place_order", broken)
+
+    with pytest.raises(ValueError, match="a bug"):
+        orders_api.handler(create_event(), context)
 
 
 HTTP_API_V2_EVENT = {

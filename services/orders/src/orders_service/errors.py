@@ -32,8 +32,6 @@ class NotARestApiEvent(Exception):
         )
 
 
-class RequestBodyTooDeep(Exception):
-    """A JSON request body nested deeper than the parser can read (a client error)."""
-
-    def __init__(self) -> None:
-        super().__init__("the request body nests JSON arrays or objects too deep to be read")
+class UnreadableRequestBody(Exception):
+    """A request body the API cannot read as JSON for a reason other than its syntax (a client
+    error): nesting too deep, a number too long."""

@@ -38,8 +38,8 @@ from orders_service.errors import (
     CheckoutNotStarted,
     NotARestApiEvent,
     OrderNotFound,
-    RequestBodyTooDeep,
     UnknownSku,
+    UnreadableRequestBody,
 )
 from orders_service.models import (
     IDENTIFIER_PATTERN,
@@ -71,12 +71,17 @@ idempotency_store = DynamoDBPersistenceLayer(
 
 
 def _json_body(body: str) -> Any:
-    """json.loads, with a body nested deeper than it can read refused as the client's error
-    (its RecursionError would otherwise leave the handler: a 502)."""
+    """json.loads, with what it cannot read refused as the client's error, not left to escape
+    the handler (a 502). Invalid syntax (JSONDecodeError) stays Powertools' 422."""
     try:
         return json.loads(body)
     except RecursionError:
-        raise RequestBodyTooDeep() from None
+        raise UnreadableRequestBody("the request body nests JSON too deep to be read") from None
+    except ValueError as error:
+        if isinstance(error, json.JSONDecodeError):
+            raise
+        # Python reads no integer of more than 4,300 digits.
+        raise UnreadableRequestBody("the request body holds a number too long to read") from None
 
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body)
@@ -112,7 +117,7 @@ def place_order_once(command: dict[str, Any]) -> dict[str, Any]:
         202,
         OrderView,
         "accepted: the order is PENDING and its checkout started (Location: the order)",
-        (400, "the body is not UTF-8 text, or nests JSON too deep to be read"),
+        (400, "the body is not UTF-8 text, or it nests JSON too deep or holds too long a number"),
         (409, "a request with this Idempotency-Key is still in progress"),
         (415, "the body is not sent as application/json"),
         (503, "pricing or the checkout could not be reached; retry with the same key"),
@@ -180,16 +185,26 @@ def body_not_utf8(_: UnicodeDecodeError) -> Response:
     return _error(HTTPStatus.BAD_REQUEST, "the request body is not UTF-8 text; send JSON in UTF-8")
 
 
-@app.exception_handler(RequestBodyTooDeep)
-def body_too_deep(error: RequestBodyTooDeep) -> Response:
+@app.exception_handler(UnreadableRequestBody)
+def body_unreadable(error: UnreadableRequestBody) -> Response:
     return _error(HTTPStatus.BAD_REQUEST, str(error))
 
 
 @app.exception_handler(RequestUnsupportedContentType)
-def body_not_json(_: RequestUnsupportedContentType) -> Response:
+def body_not_json(_: Exception) -> Response:
     return _error(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the request body as Content-Type application/json"
     )
+
+
+@app.exception_handler(ValueError)
+def body_not_json_unreadable(error: ValueError) -> Response:
+    """Powertools also parses form and multipart bodies, and lets a multipart body it cannot read
+    out as a ValueError (no boundary, characters it cannot carry). This API reads JSON only."""
+    content_type = app.current_event.headers.get("content-type", "").strip()
+    if not app.current_event.body or not content_type or content_type.startswith(JSON):
+        raise error  # not the body's encoding: a fault of ours, reported as one
+    return body_not_json(error)
 
 
 @app.exception_handler(InvalidPageToken)
