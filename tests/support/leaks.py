@@ -5,6 +5,9 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+from pydantic import ValidationError
+
 # A live-looking provider token: what must never appear in an error or a log line.
 PAYMENT_TOKEN = "tok_live_4eC39HqLyjWDarjtT1zdp7dc"
 
@@ -42,3 +45,13 @@ def log_lines(logger) -> Iterator[io.StringIO]:
         yield handler.stream
     finally:
         handler.stream = previous
+
+
+def assert_refused_without_showing_the_token(handler_module, payload, context, capsys) -> None:
+    """The handler refuses `payload` with ValidationError, and the token is in none of: the
+    error as Lambda reports it, the module's log lines, what was printed (metrics included)."""
+    with log_lines(handler_module.logger) as logs, pytest.raises(ValidationError) as invalid:
+        handler_module.handler(payload, context)
+    printed = capsys.readouterr()
+    for text in (failure_report(invalid.value), logs.getvalue(), printed.out, printed.err):
+        assert PAYMENT_TOKEN not in text
