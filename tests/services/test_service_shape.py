@@ -40,6 +40,23 @@ IDENTICAL_COPIES = [
     ("handlers/orders_api|handlers/catalog_api", "_error", False),
     ("handlers/orders_api|handlers/catalog_api", "invalid_request", False),
     ("handlers/orders_api|handlers/catalog_api", "invalid_page_token", False),
+    ("handlers/orders_api|handlers/catalog_api", "_refuse_other_events", False),
+    ("errors", "NotARestApiEvent", False),
+    # Identifiers as keys and logs take them, at every edge.
+    ("models", "IDENTIFIER_PATTERN", True),
+    ("models", "Identifier", True),
+    # Email addresses as SES takes them, where an address comes in (orders API, notifications).
+    *(
+        ("models", name, False)
+        for name in (
+            "_ATEXT",
+            "_LDH_LABEL",
+            "EMAIL_PATTERN",
+            "EMAIL_LOCAL_PART_PATTERN",
+            "_local_part_fits",
+            "EmailAddress",
+        )
+    ),
 ]
 
 

@@ -1,6 +1,9 @@
+import base64
 import json
 
 import pytest
+
+from inventory_service.errors import NotARestApiEvent
 
 
 @pytest.fixture
@@ -98,9 +101,49 @@ def test_list_bad_limit_is_422(api, list_event, catalog, limit):
         "eyJhZnRlciI6MX0",
         # The format of the tokens before the listing's tokens were product keys.
         "eyJhZnRlciI6IlNLVS1DQVAtTlZZLU9TIn0",
+        # A product key, but its sku a lone surrogate (a JSON escape): not UTF-8, not a key.
+        base64.urlsafe_b64encode(
+            json.dumps({"pk": "PRODUCT#\ud800", "entity": "PRODUCT", "sku": "\ud800"}).encode()
+        ).decode(),
     ],
 )
 def test_list_bad_token_is_400(api, list_event, catalog, token):
     status, body = api(list_event(nextToken=token))
     assert status == 400
     assert "nextToken" in body["message"]
+
+
+OTHER_EVENTS = {
+    "HTTP API v2": {
+        "version": "2.0",
+        "routeKey": "GET /products",
+        "rawPath": "/products",
+        "requestContext": {"http": {"method": "GET", "path": "/products"}},
+    },
+    "ALB": {"requestContext": {"elb": {}}, "httpMethod": "GET", "path": "/products"},
+    "SQS": {"Records": []},
+    "not an object": "GET /products",
+}
+
+
+@pytest.mark.parametrize("other", OTHER_EVENTS.values(), ids=list(OTHER_EVENTS))
+def test_an_event_that_is_not_a_rest_api_request_is_refused_naming_what_it_serves(
+    handler_module, lambda_context, catalog, snapshot, other
+):
+    module = handler_module("catalog_api")
+    before = snapshot()
+
+    with pytest.raises(NotARestApiEvent, match="serves API Gateway REST API proxy events"):
+        module.handler(other, lambda_context)
+
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("sku", ["SKU X", "SKÜ-X", "S" * 101], ids=["space", "non-ASCII", "101"])
+def test_get_a_sku_that_is_not_an_identifier_is_422(api, event, catalog, sku):
+    api_event = event("catalog-api-get-product.json")
+    api_event["pathParameters"] = {"sku": sku}
+    api_event["path"] = f"/products/{sku}"
+    status, body = api(api_event)
+    assert status == 422
+    assert [d["loc"] for d in body["detail"]] == [["path", "sku"]]

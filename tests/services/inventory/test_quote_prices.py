@@ -57,3 +57,21 @@ def test_quote_names_all_unknown_skus(quote, event, catalog):
 def test_quote_rejects_empty_cart(quote, catalog):
     with pytest.raises(ValidationError):
         quote({"items": []})
+
+
+@pytest.mark.parametrize("quantity", ["2", 2.0, True], ids=["string", "float", "boolean"])
+def test_quote_refuses_a_quantity_that_is_not_an_integer(quote, catalog, quantity):
+    with pytest.raises(ValidationError, match="quantity"):
+        quote({"items": [{"sku": "SKU-MUG-WHT-12OZ", "quantity": quantity}]})
+
+
+def test_quote_refuses_lines_of_one_sku_past_the_per_sku_limit(quote, catalog):
+    with pytest.raises(ValidationError, match="SKU-MUG-WHT-12OZ \\(101\\)"):
+        quote(
+            {
+                "items": [
+                    {"sku": "SKU-MUG-WHT-12OZ", "quantity": 100},
+                    {"sku": "SKU-MUG-WHT-12OZ", "quantity": 1},
+                ]
+            }
+        )

@@ -1,4 +1,5 @@
 import pytest
+from pydantic import ValidationError
 
 from inventory_service.errors import ReservationReleased
 
@@ -53,3 +54,13 @@ def test_release_before_reserve_then_late_reserve_takes_nothing(tasks, event, ca
     after = snapshot()
     assert tasks("release_stock", event("release-stock.json")) == {"status": "NOTHING_TO_RELEASE"}
     assert snapshot() == after
+
+
+@pytest.mark.parametrize("order_id", ["o\u00001", "o 1", "ö-1", "o" * 129])
+def test_an_order_id_that_is_not_an_identifier_is_refused_and_leaves_no_tombstone(
+    tasks, catalog, snapshot, order_id
+):
+    before = snapshot()
+    with pytest.raises(ValidationError, match="orderId"):
+        tasks("release_stock", {"orderId": order_id})
+    assert snapshot() == before

@@ -86,3 +86,48 @@ def test_last_unit_goes_to_exactly_one_order(reserve, catalog, stock):
     assert winners == [{"reservationId": "o-a", "status": "RESERVED"}]
     assert losers == ["o-b"]
     assert stock(POSTER) == 0
+
+
+@pytest.mark.parametrize("quantity", ["1", 1.0, True], ids=["string", "float", "boolean"])
+def test_a_quantity_that_is_not_an_integer_is_refused_not_coerced(
+    reserve, catalog, snapshot, quantity
+):
+    before = snapshot()
+    with pytest.raises(ValidationError, match="quantity"):
+        reserve({"orderId": "o-lax", "items": [{"sku": POSTER, "quantity": quantity}]})
+    assert snapshot() == before
+
+
+def test_duplicate_lines_past_the_per_sku_limit_are_refused_naming_the_sku(
+    reserve, catalog, snapshot
+):
+    sku = "SKU-MUG-WHT-12OZ"
+    before = snapshot()
+    with pytest.raises(ValidationError, match=f"at most 100 units of a sku.*{sku} \\(2500\\)"):
+        reserve({"orderId": "o-bulk", "items": [{"sku": sku, "quantity": 100}] * 25})
+    assert snapshot() == before
+
+
+def test_duplicate_lines_up_to_the_per_sku_limit_are_merged(reserve, seed, stock):
+    seed([{"sku": "SKU-BULK", "name": "Bulk", "priceCents": 1, "stock": 150}])
+    reserve({"orderId": "o-split", "items": [{"sku": "SKU-BULK", "quantity": 50}] * 2})
+    assert stock("SKU-BULK") == 50
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"orderId": "o\u00001", "items": [{"sku": POSTER, "quantity": 1}]},
+        {"orderId": "o 1", "items": [{"sku": POSTER, "quantity": 1}]},
+        {"orderId": "o-1", "items": [{"sku": f"{POSTER}\u0000", "quantity": 1}]},
+        {"orderId": "o-1", "items": [{"sku": "SKU POSTER", "quantity": 1}]},
+    ],
+    ids=["NUL in the order id", "space in the order id", "NUL in a sku", "space in a sku"],
+)
+def test_an_identifier_with_control_characters_or_spaces_is_refused(
+    reserve, catalog, snapshot, payload
+):
+    before = snapshot()
+    with pytest.raises(ValidationError, match="string_pattern_mismatch"):
+        reserve(payload)
+    assert snapshot() == before

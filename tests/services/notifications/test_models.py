@@ -12,6 +12,7 @@ from notifications_service.models import (
     parse_order_outcome,
 )
 from tests.services.notifications.helpers import event_bodies, load_event
+from tests.support.email_addresses import ACCEPTED, REFUSED
 
 
 @pytest.fixture
@@ -74,3 +75,30 @@ def test_rejects_events_we_cannot_email_about(bodies, path, value):
 def test_rejects_non_json_body():
     with pytest.raises(ValidationError):
         parse_order_outcome("{not json")
+
+
+@pytest.mark.parametrize("address", ACCEPTED.values(), ids=list(ACCEPTED))
+def test_takes_every_address_ses_accepts(bodies, address):
+    for body in bodies:
+        assert parse_order_outcome(_mutated(body, ("detail", "email"), address)).detail.email
+
+
+@pytest.mark.parametrize("address", REFUSED.values(), ids=list(REFUSED))
+def test_refuses_every_address_ses_refuses(bodies, address):
+    for body in bodies:
+        with pytest.raises(ValidationError):
+            parse_order_outcome(_mutated(body, ("detail", "email"), address))
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("detail", "orderId"), ["jane.doe@example.com"]),
+        (("detail", "email"), "jane.doe@example..com"),
+        (("detail-type",), {"to": "jane.doe@example.com"}),
+    ],
+)
+def test_errors_never_quote_the_event_and_its_address(bodies, path, value):
+    with pytest.raises(ValidationError) as invalid:
+        parse_order_outcome(_mutated(bodies[0], path, value))
+    assert "jane.doe@example" not in str(invalid.value)

@@ -6,39 +6,8 @@ import json
 import pytest
 
 from tests.services.orders.conftest import executions, orders_in_table
+from tests.services.orders.helpers import CREATE, call, create_event, header, valid_body
 from tests.support.events import load_event
-
-CREATE = "orders/orders-api-create-order.json"
-
-
-def create_event(body=None, key="key-1", raw_body=None):
-    event = load_event(CREATE)
-    if body is not None:
-        event["body"] = json.dumps(body)
-    if raw_body is not None:
-        event["body"] = raw_body
-    if key is None:
-        event["headers"].pop("Idempotency-Key")
-        event["multiValueHeaders"].pop("Idempotency-Key")
-    else:
-        event["headers"]["Idempotency-Key"] = key
-        event["multiValueHeaders"]["Idempotency-Key"] = [key]
-    return event
-
-
-def valid_body():
-    return json.loads(load_event(CREATE)["body"])
-
-
-def header(response, name):
-    """REST proxy responses may carry a header in either map."""
-    multi = (response.get("multiValueHeaders") or {}).get(name)
-    return multi[0] if multi else (response.get("headers") or {}).get(name)
-
-
-def call(orders_api, event, context):
-    response = orders_api.handler(event, context)
-    return response["statusCode"], json.loads(response["body"]), response
 
 
 def test_sample_event_places_a_priced_pending_order_and_starts_its_checkout(

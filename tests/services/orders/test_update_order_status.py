@@ -112,3 +112,13 @@ def test_only_a_failed_order_is_handed_to_the_reconciler(
 
 def stored_with_internals(aws):
     return OrdersRepository(boto3.client("dynamodb"), aws["table"].name).find(ORDER_ID)
+
+
+@pytest.mark.parametrize("order_id", ["o\u00001", "o 1", "ö-1", "o" * 65])
+def test_an_order_id_that_is_not_an_identifier_is_rejected_and_changes_nothing(
+    update_order_status, aws, pending_order, context, order_id
+):
+    before = aws["table"].scan()["Items"]
+    with pytest.raises(ValidationError, match="orderId"):
+        update_order_status.handler({"orderId": order_id, "status": "FAILED"}, context)
+    assert aws["table"].scan()["Items"] == before

@@ -65,8 +65,12 @@ def test_declined_event_raises_payment_declined_under_its_asl_name(
         {"amountCents": 25.98},
         {"currency": "usd"},
         {"currency": "EURO"},
+        {"amountCents": "2598"},
+        {"amountCents": True},
         {"paymentToken": ""},
         {"orderId": ""},
+        {"orderId": " a6198bf4 "},
+        {"orderId": "a6198bf4\u0000"},
     ],
 )
 def test_invalid_payload_raises_validation_error_and_writes_nothing(

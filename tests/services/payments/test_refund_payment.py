@@ -72,3 +72,12 @@ def test_invalid_refund_payload_raises_validation_error_and_writes_nothing(
     with pytest.raises(ValidationError):
         refund_handler.handler(event, lambda_context)
     assert snapshot() == {}
+
+
+@pytest.mark.parametrize("order_id", [" o-1 ", "o\u00001", "ö-1", "o" * 129])
+def test_an_order_id_that_is_not_an_identifier_is_refused_not_trimmed(
+    refund_handler, lambda_context, snapshot, order_id
+):
+    with pytest.raises(ValidationError, match="orderId"):
+        refund_handler.handler({"orderId": order_id}, lambda_context)
+    assert snapshot() == {}

@@ -12,6 +12,8 @@ CATALOG_CURRENCY = "USD"
 # DynamoDB transactions take up to 100 items; a reservation touches one item per sku plus the
 # reservation itself. 25 keeps ample headroom and matches what a checkout cart needs.
 MAX_DISTINCT_SKUS = 25
+# What one order may take of one sku, its lines merged (the orders API takes 100 per line).
+MAX_QUANTITY_PER_SKU = 100
 
 
 def now() -> str:

@@ -24,8 +24,10 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-# Key attributes in this project are short strings (prefixes, ids, ISO timestamps).
-_MAX_KEY_VALUE_LENGTH = 1024
+# Key attributes in this project are short strings (prefixes, ids, ISO timestamps). DynamoDB
+# takes a sort key of up to 1024 bytes of UTF-8 (a partition key 2048): a page token's values
+# are held to the smaller.
+_MAX_KEY_VALUE_BYTES = 1024
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -102,22 +104,30 @@ def encode_page_token(key: Mapping[str, str]) -> str:
 
 
 def decode_page_token(token: str, key_names: Iterable[str]) -> dict[str, str]:
-    """The key a token carries, checked to be exactly `key_names`, each a non-empty string.
+    """The key a token carries, checked to be exactly `key_names`, each a key value DynamoDB takes.
 
     Whatever a client sends, the result is a well-formed key or `InvalidPageToken`: nothing
     malformed reaches DynamoDB as an ExclusiveStartKey.
     """
     try:
         key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError) as error:
+    except (binascii.Error, ValueError, RecursionError) as error:  # nested arrays recurse
         raise InvalidPageToken("nextToken is not a token this API issued") from error
     if (
         not isinstance(key, dict)
         or set(key) != set(key_names)
-        or not all(
-            isinstance(value, str) and 0 < len(value) <= _MAX_KEY_VALUE_LENGTH
-            for value in key.values()
-        )
+        or not all(_is_key_value(value) for value in key.values())
     ):
         raise InvalidPageToken("nextToken is not a token this API issued")
     return key
+
+
+def _is_key_value(value: Any) -> bool:
+    """A non-empty string DynamoDB takes as a key value: UTF-8 (JSON escapes can carry a lone
+    surrogate, which is not) within the key size limit."""
+    if not isinstance(value, str) or not value:
+        return False
+    try:
+        return len(value.encode()) <= _MAX_KEY_VALUE_BYTES
+    except UnicodeEncodeError:
+        return False

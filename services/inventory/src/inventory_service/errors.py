@@ -45,3 +45,14 @@ class TransactionConflictException(Exception):
     DynamoDB reports this inside a TransactionCanceledException (reason TransactionConflict);
     it is re-raised under the name the state machine retries.
     """
+
+
+class NotARestApiEvent(Exception):
+    """The function was invoked with something other than an API Gateway REST API proxy event
+    (an HTTP API v2 payload, an ALB request, a queue message...): it serves only that API."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this function serves API Gateway REST API proxy events only (httpMethod, path and "
+            "requestContext.resourcePath); HTTP API (v2), ALB and other events are refused"
+        )

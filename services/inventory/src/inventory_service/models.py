@@ -4,18 +4,29 @@ Task payloads may carry the whole execution input (customer, email, payment toke
 unknown fields are ignored, never echoed or logged.
 """
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
 
-from inventory_service.domain import MAX_DISTINCT_SKUS, merge_quantities
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from inventory_service.domain import MAX_DISTINCT_SKUS, MAX_QUANTITY_PER_SKU, merge_quantities
+
+# Identifiers (of customers, orders, skus, requests) become DynamoDB keys and log fields:
+# printable ASCII without spaces or control characters; each use bounds the length.
+IDENTIFIER_PATTERN = r"^[!-~]+$"
+Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_PATTERN)]
+# As the seed script holds them: the catalog API takes a sku of up to 100 characters in its path.
+MAX_SKU_LENGTH = 100
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
+    # A task payload is the whole execution state, payment token included: errors never quote it.
+    model_config = ConfigDict(populate_by_name=True, frozen=True, hide_input_in_errors=True)
 
 
 class LineItem(_Payload):
-    sku: str = Field(min_length=1, max_length=100)
-    quantity: int = Field(ge=1)
+    sku: Identifier = Field(max_length=MAX_SKU_LENGTH)
+    # strict: "1", 1.0 or true is a caller's bug, not a quantity to coerce.
+    quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY_PER_SKU)
 
 
 class _Cart(_Payload):
@@ -23,11 +34,22 @@ class _Cart(_Payload):
 
     @field_validator("items")
     @classmethod
-    def _fits_one_transaction(cls, items: list[LineItem]) -> list[LineItem]:
-        distinct = len({item.sku for item in items})
-        if distinct > MAX_DISTINCT_SKUS:
+    def _fits_one_transaction_and_the_per_sku_limit(cls, items: list[LineItem]) -> list[LineItem]:
+        merged = merge_quantities((item.sku, item.quantity) for item in items)
+        if len(merged) > MAX_DISTINCT_SKUS:
             raise ValueError(
-                f"a cart may hold at most {MAX_DISTINCT_SKUS} distinct skus, got {distinct}"
+                f"a cart may hold at most {MAX_DISTINCT_SKUS} distinct skus, got {len(merged)}"
+            )
+        # Lines of one sku are merged, so the limit holds for their sum, not each line.
+        over = [
+            f"{sku} ({quantity})"
+            for sku, quantity in merged.items()
+            if quantity > MAX_QUANTITY_PER_SKU
+        ]
+        if over:
+            raise ValueError(
+                f"at most {MAX_QUANTITY_PER_SKU} units of a sku per order, lines merged; "
+                f"over it: {', '.join(over)}"
             )
         return items
 
@@ -40,13 +62,13 @@ class QuotePricesRequest(_Cart):
 
 
 class ReserveStockRequest(_Cart):
-    order_id: str = Field(alias="orderId", min_length=1, max_length=128)
+    order_id: Identifier = Field(alias="orderId", max_length=128)
 
 
 class OrderTask(_Payload):
     """CommitStock / ReleaseStock task payload."""
 
-    order_id: str = Field(alias="orderId", min_length=1, max_length=128)
+    order_id: Identifier = Field(alias="orderId", max_length=128)
 
 
 # --- What the catalog API answers (documented in the OpenAPI document; handlers return dicts) ---

@@ -27,3 +27,19 @@ class CompensationNotCompleted(Exception):
 
 class OutcomeNotPublished(Exception):
     """The reconciler could not publish the order's outcome event; the order stays due."""
+
+
+class NotARestApiEvent(Exception):
+    """The function was invoked with something other than an API Gateway REST API proxy event
+    (an HTTP API v2 payload, an ALB request, a queue message...): it serves only that API."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this function serves API Gateway REST API proxy events only (httpMethod, path and "
+            "requestContext.resourcePath); HTTP API (v2), ALB and other events are refused"
+        )
+
+
+class UnreadableRequestBody(Exception):
+    """A request body the API cannot read as JSON for a reason other than its syntax (a client
+    error): nesting too deep, a number too long."""

@@ -1,35 +1,102 @@
 """Pydantic models at the service's edges: the API body and the workflow task payload."""
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+# Identifiers (of customers, orders, skus, requests) become DynamoDB keys and log fields:
+# printable ASCII without spaces or control characters; each use bounds the length.
+IDENTIFIER_PATTERN = r"^[!-~]+$"
+Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_PATTERN)]
 Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9-]{1,63}$")]
+MAX_QUANTITY_PER_LINE = 100
+
+# Email addresses as SES takes them: ASCII only; a dot-atom local part (RFC 5322: letters,
+# digits and !#$%&'*+/=?^_`{|}~- in runs joined by single dots) of at most 64 characters
+# (RFC 5321); a domain of letter-digit-hyphen labels of at most 63 characters, not starting or
+# ending with a hyphen, at least two of them; 254 characters in all. The local part's limit is
+# a second pattern rather than a lookahead, which schema-driven generators cannot satisfy.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LDH_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@(?:{_LDH_LABEL}\.)+{_LDH_LABEL}$"
+EMAIL_LOCAL_PART_PATTERN = r"^[^@]{1,64}@"
+
+
+def _local_part_fits(address: str) -> str:
+    if not re.match(EMAIL_LOCAL_PART_PATTERN, address):
+        raise ValueError("the local part of the address (before @) is over 64 characters")
+    return address
+
+
+EmailAddress = Annotated[
+    str,
+    StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
+    AfterValidator(_local_part_fits),
+    Field(
+        description=(
+            "an address SES accepts: ASCII, a dot-atom local part of at most 64 characters, "
+            "a domain of letter-digit-hyphen labels with at least one dot, 254 characters in all"
+        ),
+        json_schema_extra={"allOf": [{"pattern": EMAIL_LOCAL_PART_PATTERN}]},
+    ),
+]
 
 
 class LineItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     sku: Sku
-    quantity: int = Field(ge=1, le=100)
+    # strict: "1", 1.0 or true is a client's bug, not a quantity to coerce.
+    quantity: int = Field(strict=True, ge=1, le=MAX_QUANTITY_PER_LINE)
 
 
 class CreateOrderRequest(BaseModel):
     """What a client may send. Prices are not accepted: the catalog prices the cart."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Errors never quote the input: it holds the payment token and the customer's address.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    customerId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    customerId: Identifier = Field(max_length=64)
+    email: EmailAddress
     # A provider token from the payment page, never card data.
     paymentToken: Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_]{1,60}$")]
-    items: list[LineItem] = Field(min_length=1, max_length=25)
+    items: list[LineItem] = Field(
+        min_length=1,
+        max_length=25,
+        description="one line per sku (a sku in two lines is refused, naming it)",
+    )
+
+    @field_validator("items")
+    @classmethod
+    def _one_line_per_sku(cls, items: list[LineItem]) -> list[LineItem]:
+        # Merging would pass the per-line limit (25 lines of 100 are 2,500 of one sku).
+        first_line: dict[str, int] = {}
+        for line, item in enumerate(items):
+            if item.sku in first_line:
+                raise ValueError(
+                    f"sku {item.sku} is in lines {first_line[item.sku]} and {line}: "
+                    "give each sku one line with its whole quantity"
+                )
+            first_line[item.sku] = line
+        return items
 
 
 class OrderStatusUpdate(BaseModel):
     """Task payload from the checkout state machine."""
 
-    orderId: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    # The payload is the whole execution state, payment token included: errors never quote it.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    orderId: Identifier = Field(max_length=64)
     status: Literal["CONFIRMED", "FAILED"]
     reason: str | None = Field(default=None, max_length=256)
     # FlagOrderForReconciliation: a compensation did not complete; the reconciler takes over.

@@ -5,13 +5,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
-OrderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# Identifiers (of customers, orders, skus, requests) become DynamoDB keys and log fields:
+# printable ASCII without spaces or control characters; each use bounds the length.
+IDENTIFIER_PATTERN = r"^[!-~]+$"
+Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_PATTERN)]
+OrderId = Annotated[Identifier, StringConstraints(max_length=128)]
 
 
 class ChargePaymentRequest(BaseModel):
-    """ChargePayment task payload. The token is a SecretStr so it never shows in a repr or log."""
+    """ChargePayment task payload. The token is a SecretStr so it never shows in a repr or log,
+    and errors never quote the input (a payload that fails validation holds the token raw)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     orderId: OrderId
     # strict: 25.98 or "2598" is a caller bug, not something to coerce into money.
@@ -28,9 +33,10 @@ class ChargePaymentRequest(BaseModel):
 
 
 class RefundPaymentRequest(BaseModel):
-    """RefundPayment task payload."""
+    """RefundPayment task payload: the whole execution state, payment token included, so errors
+    never quote the input."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     orderId: OrderId
 

@@ -19,8 +19,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inventory_service import catalog
 from inventory_service.config import InventorySettings
 from inventory_service.dynamodb import InvalidPageToken
-from inventory_service.errors import ProductNotFound
-from inventory_service.models import ErrorResponse, ProductPage, ProductView
+from inventory_service.errors import NotARestApiEvent, ProductNotFound
+from inventory_service.models import (
+    IDENTIFIER_PATTERN,
+    MAX_SKU_LENGTH,
+    ErrorResponse,
+    ProductPage,
+    ProductView,
+)
 from inventory_service.observability import logger, tracer
 from inventory_service.repository import InventoryRepository
 
@@ -66,7 +72,9 @@ def list_products(
     responses=_documented(ProductView, "the product", (404, "no product with this sku"), INVALID),
 )
 @tracer.capture_method
-def get_product(sku: Annotated[str, Path(min_length=1, max_length=100)]) -> dict:
+def get_product(
+    sku: Annotated[str, Path(min_length=1, max_length=MAX_SKU_LENGTH, pattern=IDENTIFIER_PATTERN)],
+) -> dict:
     return catalog.read_product(sku, catalog=repository)
 
 
@@ -92,9 +100,23 @@ def product_not_found(error: ProductNotFound) -> Response:
     return _error(HTTPStatus.NOT_FOUND, str(error))
 
 
+def _refuse_other_events(event: Any) -> None:
+    """Before routing: Powertools reads httpMethod and path without looking, so any other event
+    (an HTTP API v2 payload has neither) would fail deep inside it with a KeyError."""
+    request_context = event.get("requestContext") if isinstance(event, dict) else None
+    if not (
+        isinstance(request_context, dict)
+        and "resourcePath" in request_context
+        and isinstance(event.get("httpMethod"), str)
+        and isinstance(event.get("path"), str)
+    ):
+        raise NotARestApiEvent()
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
+    _refuse_other_events(event)
     return app.resolve(event, context)
 
 

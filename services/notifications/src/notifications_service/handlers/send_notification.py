@@ -88,9 +88,9 @@ def _order_id_for_logs(body: str) -> str | None:
     """Best-effort order id of a rejected message, so support can find it; nothing else leaks."""
     try:
         order_id = json.loads(body)["detail"]["orderId"]
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):  # a body may nest arrays deep
         return None
-    return str(order_id)[:100]
+    return order_id[:100] if isinstance(order_id, str) else None
 
 
 def parse_record(record: SQSRecord) -> OrderConfirmedEvent | OrderFailedEvent:

@@ -5,12 +5,16 @@ Routes and validation by the Powertools Event Handler (pydantic), flows in `plac
 """
 
 import gc
+import json
 from http import HTTPStatus
 from typing import Annotated, Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import (
@@ -29,8 +33,21 @@ from orders_service.adapters.pricing import InventoryPricing
 from orders_service.adapters.workflow import CheckoutWorkflow
 from orders_service.config import OrdersApiSettings
 from orders_service.dynamodb import InvalidPageToken
-from orders_service.errors import CatalogUnavailable, CheckoutNotStarted, OrderNotFound, UnknownSku
-from orders_service.models import CreateOrderRequest, ErrorResponse, OrderPage, OrderView
+from orders_service.errors import (
+    CatalogUnavailable,
+    CheckoutNotStarted,
+    NotARestApiEvent,
+    OrderNotFound,
+    UnknownSku,
+    UnreadableRequestBody,
+)
+from orders_service.models import (
+    IDENTIFIER_PATTERN,
+    CreateOrderRequest,
+    ErrorResponse,
+    OrderPage,
+    OrderView,
+)
 from orders_service.observability import logger, metrics, tracer
 from orders_service.repository import OrdersRepository
 
@@ -52,9 +69,27 @@ idempotency_store = DynamoDBPersistenceLayer(
     table_name=settings.orders_table_name, key_attr="pk", boto3_client=dynamodb
 )
 
-app = APIGatewayRestResolver(enable_validation=True)
 
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=128)]
+def _json_body(body: str) -> Any:
+    """json.loads, with what it cannot read refused as the client's error, not left to escape
+    the handler (a 502). Invalid syntax (JSONDecodeError) stays Powertools' 422."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise UnreadableRequestBody("the request body nests JSON too deep to be read") from None
+    except ValueError as error:
+        if isinstance(error, json.JSONDecodeError):
+            raise
+        # Python reads no integer of more than 4,300 digits.
+        raise UnreadableRequestBody("the request body holds a number too long to read") from None
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body)
+
+IdempotencyKey = Annotated[
+    str,
+    Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=IDENTIFIER_PATTERN),
+]
 JSON = content_types.APPLICATION_JSON
 
 
@@ -88,7 +123,9 @@ def place_order_once(command: dict[str, Any]) -> dict[str, Any]:
         202,
         OrderView,
         "accepted: the order is PENDING and its checkout started (Location: the order)",
+        (400, "the body is not UTF-8 text, or it nests JSON too deep or holds too long a number"),
         (409, "a request with this Idempotency-Key is still in progress"),
+        (415, "the body is not sent as application/json"),
         (503, "pricing or the checkout could not be reached; retry with the same key"),
     ),
 )
@@ -115,7 +152,9 @@ def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> 
     responses=_answers(200, OrderView, "the order", (404, "no order with this id")),
 )
 @tracer.capture_method
-def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dict:
+def get_order(
+    orderId: Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)],
+) -> dict:
     return reading.get_order(orderId, orders=orders)
 
 
@@ -128,7 +167,7 @@ def get_order(orderId: Annotated[str, Path(min_length=1, max_length=64)]) -> dic
 )
 @tracer.capture_method
 def list_orders(
-    customerId: Annotated[str, Query(min_length=1, max_length=64)],
+    customerId: Annotated[str, Query(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> dict:
@@ -145,6 +184,33 @@ def invalid_request(error: RequestValidationError) -> Response:
     # Powertools hides pydantic's messages by default; ours name the field and the rule only.
     details = [{"loc": e["loc"], "type": e["type"], "msg": e.get("msg")} for e in error.errors()]
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, "request is not valid", detail=details)
+
+
+@app.exception_handler(UnicodeDecodeError)
+def body_not_utf8(_: UnicodeDecodeError) -> Response:
+    return _error(HTTPStatus.BAD_REQUEST, "the request body is not UTF-8 text; send JSON in UTF-8")
+
+
+@app.exception_handler(UnreadableRequestBody)
+def body_unreadable(error: UnreadableRequestBody) -> Response:
+    return _error(HTTPStatus.BAD_REQUEST, str(error))
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def body_not_json(_: Exception) -> Response:
+    return _error(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the request body as Content-Type application/json"
+    )
+
+
+@app.exception_handler(ValueError)
+def body_not_json_unreadable(error: ValueError) -> Response:
+    """Powertools also parses form and multipart bodies, and lets a multipart body it cannot read
+    out as a ValueError (no boundary, characters it cannot carry). This API reads JSON only."""
+    content_type = app.current_event.headers.get("content-type", "").strip()
+    if not app.current_event.body or not content_type or content_type.startswith(JSON):
+        raise error  # not the body's encoding: a fault of ours, reported as one
+    return body_not_json(error)
 
 
 @app.exception_handler(InvalidPageToken)
@@ -182,10 +248,24 @@ def dependency_unavailable(error: Exception) -> Response:
     return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the order could not be placed; try again later")
 
 
+def _refuse_other_events(event: Any) -> None:
+    """Before routing: Powertools reads httpMethod and path without looking, so any other event
+    (an HTTP API v2 payload has neither) would fail deep inside it with a KeyError."""
+    request_context = event.get("requestContext") if isinstance(event, dict) else None
+    if not (
+        isinstance(request_context, dict)
+        and "resourcePath" in request_context
+        and isinstance(event.get("httpMethod"), str)
+        and isinstance(event.get("path"), str)
+    ):
+        raise NotARestApiEvent()
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
+    _refuse_other_events(event)
     idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)
 

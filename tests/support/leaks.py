@@ -1,0 +1,57 @@
+"""Proving that a secret never leaves a function in an error or a log line."""
+
+import io
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from pydantic import ValidationError
+
+# A live-looking provider token: what must never appear in an error or a log line.
+PAYMENT_TOKEN = "tok_live_4eC39HqLyjWDarjtT1zdp7dc"
+
+
+def execution_state(**changes) -> dict:
+    """The checkout's execution input as the orders API writes it (every task receives the whole
+    state, payment token included), with `changes` applied; a change to None removes the field."""
+    state = {
+        "orderId": "a6198bf4-c1e3-5850-b8c9-71a8aa9817a8",
+        "customerId": "cust-0001",
+        "email": "ada@example.com",
+        "currency": "USD",
+        "amountCents": 2598,
+        "paymentToken": PAYMENT_TOKEN,
+        "items": [{"sku": "SKU-TSHIRT-BLK-M", "quantity": 2, "unitPriceCents": 1299}],
+    }
+    state.update(changes)
+    return {name: value for name, value in state.items() if value is not None}
+
+
+def failure_report(error: BaseException) -> str:
+    """What the Lambda runtime reports and logs for an unhandled error: its message and its
+    traceback, chained causes included."""
+    return "".join(traceback.format_exception(error))
+
+
+@contextmanager
+def log_lines(logger) -> Iterator[io.StringIO]:
+    """What a Powertools Logger writes meanwhile. It binds its stream at import, out of capsys'
+    reach once another test imported the module; that stream may be closed by now, so it is
+    swapped, not flushed as setStream would."""
+    handler = logger.registered_handler
+    previous, handler.stream = handler.stream, io.StringIO()
+    try:
+        yield handler.stream
+    finally:
+        handler.stream = previous
+
+
+def assert_refused_without_showing_the_token(handler_module, payload, context, capsys) -> None:
+    """The handler refuses `payload` with ValidationError, and the token is in none of: the
+    error as Lambda reports it, the module's log lines, what was printed (metrics included)."""
+    with log_lines(handler_module.logger) as logs, pytest.raises(ValidationError) as invalid:
+        handler_module.handler(payload, context)
+    printed = capsys.readouterr()
+    for text in (failure_report(invalid.value), logs.getvalue(), printed.out, printed.err):
+        assert PAYMENT_TOKEN not in text
