@@ -31,8 +31,10 @@ SAMPLE_CATALOG = Path(__file__).with_name("sample-catalog.json")
 DEFAULT_CURRENCY = "USD"
 _REQUIRED = ("sku", "name", "priceCents", "stock")
 _FIELDS = {*_REQUIRED, "currency"}
-# The catalog API takes skus of up to 100 characters in its path.
+# What the catalog API and the checkout tasks take as a sku: printable ASCII without spaces or
+# control characters, up to 100 characters; a sku outside that could be seeded but never sold.
 _MAX_SKU_LENGTH = 100
+_SKU = re.compile(r"^[!-~]+$")
 
 
 def seed_products(client: Any, table_name: str, products: list[dict]) -> None:
@@ -64,8 +66,11 @@ def _product_item(index: int, product: Mapping[str, Any]) -> dict[str, dict[str,
         raise ValueError(f"{where}: missing field(s) {missing}, unknown field(s) {unknown}")
     sku, name = product["sku"], product["name"]
     currency = product.get("currency", DEFAULT_CURRENCY)
-    if not isinstance(sku, str) or not 0 < len(sku) <= _MAX_SKU_LENGTH:
-        raise ValueError(f"{where}: sku must be 1 to {_MAX_SKU_LENGTH} characters, got {sku!r}")
+    if not isinstance(sku, str) or not 0 < len(sku) <= _MAX_SKU_LENGTH or not _SKU.match(sku):
+        raise ValueError(
+            f"{where}: sku must be 1 to {_MAX_SKU_LENGTH} printable ASCII characters without "
+            f"spaces, got {sku!r}"
+        )
     if not isinstance(name, str) or not name:
         raise ValueError(f"{where}: name must be a non-empty string, got {name!r}")
     for field in ("priceCents", "stock"):

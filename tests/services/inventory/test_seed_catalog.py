@@ -55,6 +55,8 @@ def test_seeding_replaces_a_product(seed, repository):
     ("change", "field"),
     [
         ({"sku": ""}, "sku"),
+        ({"sku": "SKU SPACE"}, "sku"),
+        ({"sku": "SKU-\u00e9"}, "sku"),
         ({"name": None}, "name"),
         ({"priceCents": 12.5}, "priceCents"),
         ({"priceCents": "1299"}, "priceCents"),
