@@ -3,6 +3,7 @@
 import json
 import os
 import threading
+from dataclasses import replace
 
 import boto3
 import pytest
@@ -287,3 +288,109 @@ def test_prewarm_starts_one_environment_per_function_in_parallel(lambdas, fixtur
     assert init_ms["fx-ServiceApp-BrokenFunction"] is None  # its import fails
     assert lambdas.environments("WorkFunction") == 1
     assert lambdas.invoke("WorkFunction", {}).init_duration_ms is None  # warm
+
+
+# -- an init past Lambda's init window (10 s; 0.2 s here) --------------------------------------
+
+
+@pytest.fixture
+def short_init_window(fixture_model):
+    """A service whose init window is 0.2 s: SlowInitFunction's 1 s import passes it."""
+    logs: list[str] = []
+    with LambdaService(
+        fixture_model.functions,
+        aws_endpoint_url="http://127.0.0.1:9",
+        init_timeout=0.2,
+        log_sink=lambda function, line: logs.append(line),
+    ) as service:
+        service.logs = logs
+        yield service
+
+
+def test_an_init_past_the_init_window_goes_on_inside_the_first_invocation(short_init_window):
+    result = short_init_window.invoke("SlowInitFunction", {"a": 1})
+
+    assert result.function_error is None, result.payload
+    assert result.json()["echo"] == {"a": 1}
+    assert result.init_duration_ms > 1000
+    # The rest of the init (>= 0.8 s) came out of the invocation's 3 s, as on AWS.
+    assert result.json()["remainingMs"] < 2300
+    assert any(
+        line.startswith("INIT_REPORT Init Duration: 200.00 ms") and "Status: timeout" in line
+        for line in short_init_window.logs
+    )
+    warm = short_init_window.invoke("SlowInitFunction", {})
+    assert warm.init_duration_ms is None
+    assert warm.json()["pid"] == result.json()["pid"]
+
+
+def test_a_suppressed_init_and_its_handler_share_the_function_timeout(short_init_window):
+    """2.5 s of handler fits the 3 s Timeout, but not after the rest of a suppressed init."""
+    cold = short_init_window.invoke("SlowInitFunction", {"action": "sleep", "seconds": 2.5})
+
+    assert cold.function_error == "Unhandled"
+    assert cold.json()["errorType"] == "Sandbox.Timedout"
+    assert cold.json()["errorMessage"].endswith("Task timed out after 3.00 seconds")
+    assert short_init_window.environments("SlowInitFunction") == 0
+
+    short_init_window.invoke("SlowInitFunction", {})  # a cold start that ends within the Timeout
+    warm = short_init_window.invoke("SlowInitFunction", {"action": "sleep", "seconds": 2.5})
+    assert warm.function_error is None, warm.payload
+
+
+def test_an_init_outlasting_window_and_timeout_fails_as_a_timeout(fixture_model):
+    slow = fixture_model.function("SlowInitFunction")
+    slower = replace(slow, timeout=1, environment={**slow.environment, "INIT_SECONDS": "3"})
+    with LambdaService(
+        [slower], aws_endpoint_url="http://127.0.0.1:9", init_timeout=0.2
+    ) as service:
+        result = service.invoke("SlowInitFunction", {})
+
+        assert result.function_error == "Unhandled"
+        assert result.json()["errorType"] == "Sandbox.Timedout"
+        assert result.request_id in result.json()["errorMessage"]
+        assert service.environments("SlowInitFunction") == 0
+
+
+def test_concurrent_cold_invocations_during_a_slow_init_each_get_an_environment(
+    short_init_window,
+):
+    results = invoke_concurrently(short_init_window, "SlowInitFunction", 3)
+
+    assert all(r.function_error is None for r in results), [r.payload for r in results]
+    assert len({r.json()["pid"] for r in results}) == 3
+    assert short_init_window.environments("SlowInitFunction") == 3
+
+
+def test_concurrent_invocations_wait_for_the_only_environment_during_a_slow_init(fixture_model):
+    with LambdaService(
+        fixture_model.functions,
+        aws_endpoint_url="http://127.0.0.1:9",
+        init_timeout=0.2,
+        max_environments=1,
+    ) as service:
+        results = invoke_concurrently(service, "SlowInitFunction", 2)
+
+        assert all(r.function_error is None for r in results), [r.payload for r in results]
+        assert len({r.json()["pid"] for r in results}) == 1
+        assert sorted(r.init_duration_ms is None for r in results) == [False, True]
+
+
+def test_prewarm_waits_past_the_init_window_like_provisioned_concurrency(short_init_window):
+    init_ms = short_init_window.prewarm(["SlowInitFunction"])
+
+    assert init_ms["fx-ServiceApp-SlowInitFunction"] > 1000
+    assert short_init_window.invoke("SlowInitFunction", {}).init_duration_ms is None
+
+
+def invoke_concurrently(service: LambdaService, function: str, count: int) -> list:
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(service.invoke(function, {})))
+        for _ in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
