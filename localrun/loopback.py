@@ -7,9 +7,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
+# Connections the kernel holds for the accept loop (socketserver's default is 5). A burst of
+# clients overflows a short queue: Linux then drops their handshakes, and a client whose
+# handshake it dropped hangs or is reset instead of waiting its turn. The kernel caps this at
+# net.core.somaxconn (4096 on current Linux).
+LISTEN_BACKLOG = 1024
+
 
 class _OwnedServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(
         self, address: tuple[str, int], handler: type[LoopbackHandler], owner: Any

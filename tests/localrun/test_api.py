@@ -4,12 +4,16 @@ import base64
 import json
 import urllib.error
 import urllib.request
+from collections import Counter
+from urllib.parse import urlsplit
 
 import pytest
 
 from localrun.api import ApiGateway, RouteTable, proxy_response
 from localrun.lambdas import ServiceErrorFault
 from localrun.template import ApiRoute
+
+from .conftest import simultaneous_requests
 
 
 @pytest.fixture
@@ -150,3 +154,13 @@ def test_base64_proxy_response_is_decoded():
         ).encode()
     )
     assert (response.status, response.body) == (200, b"\x00\x01")
+
+
+def test_a_burst_of_connections_is_queued_not_reset(gateway):
+    """A load test's 200 clients connecting at once each get an answer (backlog 5 dropped most)."""
+    host, port = urlsplit(gateway.url).netloc.split(":")
+    request = b"GET /test/items/burst HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+    outcomes = simultaneous_requests((host, int(port)), request, 200)
+
+    assert Counter(outcomes) == {"HTTP/1.1 200 OK": 200}

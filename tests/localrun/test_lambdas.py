@@ -3,7 +3,9 @@
 import json
 import os
 import threading
+from collections import Counter
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -18,7 +20,7 @@ from localrun.lambdas import (
     TimeoutFault,
 )
 
-from .conftest import pid_alive
+from .conftest import pid_alive, simultaneous_requests
 
 
 def lambda_client(service: LambdaService):
@@ -394,3 +396,15 @@ def invoke_concurrently(service: LambdaService, function: str, count: int) -> li
     for thread in threads:
         thread.join()
     return results
+
+
+def test_the_invoke_api_queues_a_burst_of_connections(lambdas):
+    host, port = urlsplit(lambdas.endpoint_url).netloc.split(":")
+    request = (
+        b"POST /2015-03-31/functions/WorkFunction/invocations HTTP/1.1\r\nHost: localhost\r\n"
+        b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+
+    outcomes = simultaneous_requests((host, int(port)), request, 200)
+
+    assert Counter(outcomes) == {"HTTP/1.1 200 OK": 200}
