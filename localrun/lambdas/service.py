@@ -49,6 +49,10 @@ from localrun.template import Function, function_name_from
 INIT_TIMEOUT_SECONDS = 10.0  # Lambda's init window for on-demand functions
 # Provisioned concurrency's init limit (what `prewarm` imitates): 130 s or the function's Timeout.
 PROVISIONED_INIT_TIMEOUT_SECONDS = 130.0
+# Lambda's synchronous invocation payload quotas, as its errors state them in bytes.
+MAX_REQUEST_BYTES = 6_291_456  # "Request must be smaller than 6291456 bytes"
+MAX_RESPONSE_BYTES = 6_291_556  # "exceeded maximum allowed payload size (6291556 bytes)"
+MAX_ASYNC_REQUEST_BYTES = 1_048_576  # an Event invocation's payload (1 MB)
 
 
 class LambdaService:
@@ -62,11 +66,18 @@ class LambdaService:
         max_environments: int = 10,
         log_sink: LogSink = log_to_logging,
         init_timeout: float = INIT_TIMEOUT_SECONDS,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_async_request_bytes: int = MAX_ASYNC_REQUEST_BYTES,
     ):
+        """The limits default to Lambda's; tests pass small ones to reach them quickly."""
         self.functions = list(functions)
         self.aws_endpoint_url = aws_endpoint_url
         self.log_sink = log_sink
         self.init_timeout = init_timeout
+        self.max_request_bytes = max_request_bytes
+        self.max_response_bytes = max_response_bytes
+        self.max_async_request_bytes = max_async_request_bytes
         self._pools = {f.name: Pool(f, max_environments) for f in self.functions}
         self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(
             collections.deque
@@ -203,6 +214,7 @@ class LambdaService:
             raise LambdaServiceError("ServiceException", "runner stopped", 503)
         function = self.function(ref)
         body = payload_text(payload)
+        self.check_payload_size(len(body.encode()))
         request_id = str(uuid.uuid4())
         fault = self._next_fault(function.name)
         if fault is not None:
@@ -243,6 +255,8 @@ class LambdaService:
                 answer, function_error = json.dumps(reply["error"]).encode(), "Unhandled"
             else:
                 answer, function_error = reply["payload"].encode(), None
+                if len(answer) > self.max_response_bytes:
+                    answer, function_error = self._response_too_large(len(answer)), "Unhandled"
             return self._record(
                 function,
                 request_id,
@@ -256,6 +270,29 @@ class LambdaService:
             if kept is None and environment is not None:
                 self._discard(environment)
             pool.release(kept)
+
+    def check_payload_size(self, size: int, invocation_type: str = "RequestResponse") -> None:
+        """Lambda refuses an Invoke whose payload passes its invocation type's quota (413)."""
+        if invocation_type == "Event":
+            limit = self.max_async_request_bytes
+            message = (
+                f"{size} byte payload is too large for the Event invocation type "
+                f"(limit {limit} bytes)"
+            )
+        else:
+            limit = self.max_request_bytes
+            message = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+        if size > limit:
+            raise LambdaServiceError(
+                "RequestEntityTooLargeException", message, HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            )
+
+    def _response_too_large(self, size: int) -> bytes:
+        return error_payload(
+            "Function.ResponseSizeTooLarge",
+            f"Response payload size ({size} bytes) exceeded maximum allowed payload size "
+            f"({self.max_response_bytes} bytes).",
+        )
 
     def _start_environment(self, function: Function) -> Environment:
         """A new worker process importing the function's handler (a cold start)."""

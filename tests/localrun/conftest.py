@@ -34,6 +34,19 @@ def lambdas(fixture_model):
         yield service
 
 
+@pytest.fixture
+def small_payload_quotas(fixture_model):
+    """A Lambda service whose payload quotas are 1,000 bytes (500 for Event invocations)."""
+    with LambdaService(
+        fixture_model.functions,
+        aws_endpoint_url="http://127.0.0.1:9",
+        max_request_bytes=1000,
+        max_response_bytes=1000,
+        max_async_request_bytes=500,
+    ) as service:
+        yield service
+
+
 def simultaneous_requests(address: tuple[str, int], request: bytes, count: int) -> list[str]:
     """`count` clients connect at the same instant and send `request` (raw HTTP/1.1 with
     `Connection: close`); each one's status line, or the name of the error it got."""

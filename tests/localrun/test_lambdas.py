@@ -408,3 +408,59 @@ def test_the_invoke_api_queues_a_burst_of_connections(lambdas):
     outcomes = simultaneous_requests((host, int(port)), request, 200)
 
     assert Counter(outcomes) == {"HTTP/1.1 200 OK": 200}
+
+
+# -- Lambda's payload quotas (6 MB synchronous, 1 MB Event; 1,000 and 500 bytes here) ----------
+
+
+def test_a_synchronous_payload_over_the_quota_is_refused_before_any_cold_start(
+    small_payload_quotas,
+):
+    with pytest.raises(LambdaServiceError) as raised:
+        small_payload_quotas.invoke("WorkFunction", {"pad": "x" * 1000})
+    assert (raised.value.code, raised.value.status) == ("RequestEntityTooLargeException", 413)
+    assert raised.value.message == (
+        "Request must be smaller than 1000 bytes for the InvokeFunction operation"
+    )
+    assert small_payload_quotas.environments("WorkFunction") == 0
+
+    with pytest.raises(ClientError) as refused:
+        lambda_client(small_payload_quotas).invoke(
+            FunctionName="WorkFunction", Payload=json.dumps({"pad": "x" * 1000})
+        )
+    assert refused.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    at_the_quota = json.dumps({"action": "raise", "errorType": "Ran", "pad": ""}).ljust(1000)
+    assert small_payload_quotas.invoke("WorkFunction", at_the_quota).json()["errorType"] == "Ran"
+
+
+def test_an_event_payload_over_the_asynchronous_quota_is_refused(small_payload_quotas):
+    client = lambda_client(small_payload_quotas)
+    payload = json.dumps({"pad": "x" * 600})
+
+    with pytest.raises(ClientError) as refused:
+        client.invoke(FunctionName="WorkFunction", InvocationType="Event", Payload=payload)
+
+    assert refused.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert refused.value.response["Error"]["Message"] == (
+        f"{len(payload)} byte payload is too large for the Event invocation type (limit 500 bytes)"
+    )
+    small = json.dumps({"pad": "x" * 400})
+    assert (
+        client.invoke(FunctionName="WorkFunction", InvocationType="Event", Payload=small)[
+            "StatusCode"
+        ]
+        == 202
+    )
+
+
+def test_a_response_over_the_quota_is_a_function_error(small_payload_quotas):
+    result = small_payload_quotas.invoke("WorkFunction", {"pad": "x" * 900})  # echoed back
+
+    assert result.function_error == "Unhandled"
+    error = result.json()
+    assert error["errorType"] == "Function.ResponseSizeTooLarge"
+    assert error["errorMessage"].startswith("Response payload size (")
+    assert error["errorMessage"].endswith(
+        "bytes) exceeded maximum allowed payload size (1000 bytes)."
+    )
