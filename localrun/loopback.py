@@ -39,8 +39,17 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         self.log.debug(f"{self.log_label}: " + format, *args)
 
+    def content_length(self) -> int:
+        return int(self.headers.get("Content-Length") or 0)
+
     def read_body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        return self.rfile.read(self.content_length())
+
+    def discard_body(self) -> None:
+        """Read the body without keeping it, so the connection can carry the next request."""
+        left = self.content_length()
+        while left > 0 and (chunk := self.rfile.read(min(left, 1 << 20))):
+            left -= len(chunk)
 
 
 class LoopbackServer:

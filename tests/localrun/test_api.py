@@ -1,7 +1,9 @@
 """The local REST API: route matching, the v1 proxy event, the proxy response mapping."""
 
 import base64
+import http.client
 import json
+import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -10,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from localrun.api import ApiGateway, RouteTable, proxy_response
-from localrun.lambdas import ServiceErrorFault
+from localrun.lambdas import LambdaService, ServiceErrorFault
 from localrun.template import ApiRoute
 
 from .conftest import simultaneous_requests
@@ -164,3 +166,71 @@ def test_a_burst_of_connections_is_queued_not_reset(gateway):
     outcomes = simultaneous_requests((host, int(port)), request, 200)
 
     assert Counter(outcomes) == {"HTTP/1.1 200 OK": 200}
+
+
+# -- API Gateway's limits: integration timeout and payload quota (29 s and 10 MB by default) ----
+
+
+def test_an_integration_past_the_timeout_answers_504_and_the_function_goes_on(
+    fixture_model, lambdas
+):
+    gateway = ApiGateway(fixture_model.apis[0], lambdas, integration_timeout=0.5)
+    gateway.start()
+    try:
+        status, _, body = request(gateway.url + "/items/slow?sleep=1.5")
+    finally:
+        gateway.stop()
+
+    assert (status, json.loads(body)) == (504, {"message": "Endpoint request timed out"})
+    deadline = time.monotonic() + 10
+    while not lambdas.records and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [record] = lambdas.records  # the invocation ran to its end, successfully
+    assert record.error_type is None and record.duration_ms >= 1500
+
+
+def test_a_body_over_the_payload_quota_is_413_and_the_connection_serves_on(fixture_model, lambdas):
+    gateway = ApiGateway(fixture_model.apis[0], lambdas, max_request_bytes=1000)
+    gateway.start()
+    connection = http.client.HTTPConnection(urlsplit(gateway.url).netloc, timeout=30)
+    try:
+        connection.request("POST", "/test/items", body=b"x" * 1001)
+        too_long = connection.getresponse()
+        too_long_body = json.loads(too_long.read())
+        connection.request("POST", "/test/items", body=b"x" * 1000)
+        accepted = connection.getresponse()
+        accepted.read()
+    finally:
+        connection.close()
+        gateway.stop()
+
+    assert (too_long.status, too_long_body) == (413, {"message": "Request Too Long"})
+    assert accepted.status == 201
+    assert len(lambdas.records) == 1  # the refused request invoked nothing
+
+
+def test_an_event_over_lambdas_payload_quota_is_413(fixture_model, small_payload_quotas):
+    gateway = ApiGateway(fixture_model.apis[0], small_payload_quotas)
+    gateway.start()
+    try:
+        status, headers, body = request(gateway.url + "/items", "POST", b"x" * 1000)
+    finally:
+        gateway.stop()
+
+    assert (status, json.loads(body)) == (413, {"message": "Request Too Long"})
+    assert headers["x-amzn-ErrorType"] == "BadRequestException"
+
+
+def test_a_response_over_lambdas_payload_quota_is_a_502(fixture_model):
+    with LambdaService(
+        fixture_model.functions, aws_endpoint_url="http://127.0.0.1:9", max_response_bytes=1000
+    ) as lambdas:
+        gateway = ApiGateway(fixture_model.apis[0], lambdas)
+        gateway.start()
+        try:
+            status, _, body = request(gateway.url + "/items/x")  # echoes its event: > 1,000 bytes
+        finally:
+            gateway.stop()
+
+        assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
+        assert lambdas.records[-1].error_type == "Function.ResponseSizeTooLarge"
