@@ -149,7 +149,10 @@ class Shop:
         return self.request("GET", f"/orders/{order_id}").body
 
     def available(self, sku: str) -> int:
-        return self.request("GET", f"/products/{sku}").body["available"]
+        shown = self.request("GET", f"/products/{sku}")
+        if shown.status != 200:
+            raise RuntimeError(f"GET /products/{sku} answered {shown.status} {shown.body}")
+        return shown.body["available"]
 
     # -- the operator's side ---------------------------------------------------
 
