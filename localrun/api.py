@@ -279,16 +279,25 @@ class ApiGateway:
 
     def _integrate(self, function_arn: str, event: dict) -> InvocationResult:
         """Invoke the function; TimeoutError past the integration timeout, when API Gateway
-        stops waiting but the invocation runs to its end (in its own thread here)."""
+        stops waiting but the invocation runs to its end (in its own thread here).
+
+        The timeout counts from when the invocation has an execution environment (a cold
+        start included): a wait for a free one is the local service's limit, where Lambda
+        would have scaled out, so it must not turn into a 504 that AWS would not give.
+        """
         outcome: Future[InvocationResult] = Future()
+        running = threading.Event()
 
         def invoke() -> None:
             try:
-                outcome.set_result(self.lambdas.invoke(function_arn, event))
+                outcome.set_result(self.lambdas.invoke(function_arn, event, on_start=running.set))
             except Exception as error:
                 outcome.set_exception(error)
+            finally:
+                running.set()
 
         threading.Thread(target=invoke, daemon=True, name=f"integration-{function_arn}").start()
+        running.wait()
         return outcome.result(timeout=self.integration_timeout)
 
 

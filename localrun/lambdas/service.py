@@ -19,6 +19,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -208,8 +209,13 @@ class LambdaService:
         payload: bytes | str | dict[str, Any] | None = None,
         *,
         client_context: Any = None,
+        on_start: Callable[[], None] | None = None,
     ) -> InvocationResult:
-        """Invoke synchronously (RequestResponse). Raises LambdaServiceError like Invoke does."""
+        """Invoke synchronously (RequestResponse). Raises LambdaServiceError like Invoke does.
+
+        `on_start` is called once the invocation has an environment: a wait for a free one
+        (beyond `max_environments`) is this service's, where Lambda would scale out.
+        """
         if self._stopped:
             raise LambdaServiceError("ServiceException", "runner stopped", 503)
         function = self.function(ref)
@@ -222,6 +228,8 @@ class LambdaService:
 
         pool = self._pools[function.name]
         environment = pool.acquire()
+        if on_start is not None:
+            on_start()
         kept: Environment | None = None
         try:
             init_ms: float | None = None

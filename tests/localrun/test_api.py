@@ -3,6 +3,7 @@
 import base64
 import http.client
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -234,3 +235,30 @@ def test_a_response_over_lambdas_payload_quota_is_a_502(fixture_model):
 
         assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
         assert lambdas.records[-1].error_type == "Function.ResponseSizeTooLarge"
+
+
+def test_waiting_for_a_free_environment_does_not_count_against_the_integration_timeout(
+    fixture_model,
+):
+    """Lambda would scale out where the local service queues: no 504 AWS would not give."""
+    with LambdaService(
+        fixture_model.functions, aws_endpoint_url="http://127.0.0.1:9", max_environments=1
+    ) as lambdas:
+        lambdas.prewarm(["ApiFunction"])
+        gateway = ApiGateway(fixture_model.apis[0], lambdas, integration_timeout=2)
+        gateway.start()
+        statuses: list[int] = []
+
+        def get() -> None:
+            statuses.append(request(gateway.url + "/items/queued?sleep=1")[0])
+
+        clients = [threading.Thread(target=get) for _ in range(4)]  # the last waits ~3 s
+        try:
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join()
+        finally:
+            gateway.stop()
+
+        assert statuses == [200] * 4
