@@ -185,7 +185,7 @@ def retry_delay(retrier: dict[str, Any]) -> float:
 
 
 def wait_while_progressing(
-    done: Callable[[], bool], progress: Callable[[], object], quiet: float, poll: float = 0.2
+    done: Callable[[], bool], progress: Callable[[], object], quiet: float, poll: float = 0.5
 ) -> bool:
     """Poll until `done()`; give up (False) only when `progress()` has not changed for `quiet`
     seconds. How long the whole takes is the machine's business; a stall is the runner's."""
