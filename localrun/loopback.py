@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
+LOG = logging.getLogger("localrun.loopback")
 # Connections the kernel holds for the accept loop (socketserver's default is 5). A burst of
 # clients overflows a short queue: Linux then drops their handshakes, and a client whose
 # handshake it dropped hangs or is reset instead of waiting its turn. The kernel caps this at
@@ -23,6 +25,14 @@ class _OwnedServer(ThreadingHTTPServer):
     ) -> None:
         super().__init__(address, handler)
         self.owner = owner  # what the handler serves: an ApiGateway, a LambdaService
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that left before its answer (a function killed at its Timeout while it
+        # waited on another) is not the server's error: no traceback on the console.
+        if isinstance(sys.exception(), ConnectionError):
+            LOG.debug("client %s left before its answer", client_address)
+            return
+        super().handle_error(request, client_address)
 
 
 class LoopbackHandler(BaseHTTPRequestHandler):

@@ -2,7 +2,10 @@
 
 import json
 import os
+import socket
+import struct
 import threading
+import time
 from collections import Counter
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -464,3 +467,22 @@ def test_a_response_over_the_quota_is_a_function_error(small_payload_quotas):
     assert error["errorMessage"].endswith(
         "bytes) exceeded maximum allowed payload size (1000 bytes)."
     )
+
+
+def test_a_caller_that_leaves_before_its_answer_prints_no_traceback(lambdas, capfd):
+    """As a function killed at its Timeout while it waited on another one does."""
+    host, port = urlsplit(lambdas.endpoint_url).netloc.split(":")
+    body = json.dumps({"action": "sleep", "seconds": 0.5}).encode()
+    with socket.create_connection((host, int(port))) as caller:
+        caller.sendall(
+            b"POST /2015-03-31/functions/WorkFunction/invocations HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        caller.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # closed with a reset: the answer, once the sleep ends, has nowhere to go
+    deadline = time.monotonic() + 10
+    while not lambdas.records and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the answer's write
+
+    assert lambdas.records and "Traceback" not in capfd.readouterr().err
