@@ -4,6 +4,7 @@ import os
 import socket
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,22 +28,23 @@ def fixture_model() -> AppModel:
     return load_app(FIXTURE_TEMPLATE, stack_name="fx")
 
 
+def lambda_service(model: AppModel, **options: Any) -> LambdaService:
+    """A Lambda service for the model's functions, with `options` (e.g. small limits); the AWS
+    endpoint is unused by most tests."""
+    return LambdaService(model.functions, aws_endpoint_url="http://127.0.0.1:9", **options)
+
+
 @pytest.fixture
 def lambdas(fixture_model):
-    """A Lambda service for the fixture's functions; the AWS endpoint is unused by most tests."""
-    with LambdaService(fixture_model.functions, aws_endpoint_url="http://127.0.0.1:9") as service:
+    with lambda_service(fixture_model) as service:
         yield service
 
 
 @pytest.fixture
 def small_payload_quotas(fixture_model):
-    """A Lambda service whose payload quotas are 1,000 bytes (500 for Event invocations)."""
-    with LambdaService(
-        fixture_model.functions,
-        aws_endpoint_url="http://127.0.0.1:9",
-        max_request_bytes=1000,
-        max_response_bytes=1000,
-        max_async_request_bytes=500,
+    """Payload quotas of 1,000 bytes (500 for Event invocations)."""
+    with lambda_service(
+        fixture_model, max_request_bytes=1000, max_response_bytes=1000, max_async_request_bytes=500
     ) as service:
         yield service
 

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from localrun.api import ApiGateway, RouteTable, proxy_response
-from localrun.lambdas import LambdaService, ServiceErrorFault
+from localrun.lambdas import ServiceErrorFault
 from localrun.template import ApiRoute
 
-from .conftest import simultaneous_requests
+from .conftest import lambda_service, simultaneous_requests
 
 
 @pytest.fixture
@@ -223,9 +223,7 @@ def test_an_event_over_lambdas_payload_quota_is_413(fixture_model, small_payload
 
 
 def test_a_response_over_lambdas_payload_quota_is_a_502(fixture_model):
-    with LambdaService(
-        fixture_model.functions, aws_endpoint_url="http://127.0.0.1:9", max_response_bytes=1000
-    ) as lambdas:
+    with lambda_service(fixture_model, max_response_bytes=1000) as lambdas:
         gateway = ApiGateway(fixture_model.apis[0], lambdas)
         gateway.start()
         try:
@@ -241,9 +239,7 @@ def test_waiting_for_a_free_environment_does_not_count_against_the_integration_t
     fixture_model,
 ):
     """Lambda would scale out where the local service queues: no 504 AWS would not give."""
-    with LambdaService(
-        fixture_model.functions, aws_endpoint_url="http://127.0.0.1:9", max_environments=1
-    ) as lambdas:
+    with lambda_service(fixture_model, max_environments=1) as lambdas:
         lambdas.prewarm(["ApiFunction"])
         gateway = ApiGateway(fixture_model.apis[0], lambdas, integration_timeout=2)
         gateway.start()

@@ -23,7 +23,7 @@ from localrun.lambdas import (
     TimeoutFault,
 )
 
-from .conftest import pid_alive, simultaneous_requests
+from .conftest import lambda_service, pid_alive, simultaneous_requests
 
 
 def lambda_client(service: LambdaService):
@@ -302,11 +302,8 @@ def test_prewarm_starts_one_environment_per_function_in_parallel(lambdas, fixtur
 def short_init_window(fixture_model):
     """A service whose init window is 0.2 s: SlowInitFunction's 1 s import passes it."""
     logs: list[str] = []
-    with LambdaService(
-        fixture_model.functions,
-        aws_endpoint_url="http://127.0.0.1:9",
-        init_timeout=0.2,
-        log_sink=lambda function, line: logs.append(line),
+    with lambda_service(
+        fixture_model, init_timeout=0.2, log_sink=lambda function, line: logs.append(line)
     ) as service:
         service.logs = logs
         yield service
@@ -368,12 +365,7 @@ def test_concurrent_cold_invocations_during_a_slow_init_each_get_an_environment(
 
 
 def test_concurrent_invocations_wait_for_the_only_environment_during_a_slow_init(fixture_model):
-    with LambdaService(
-        fixture_model.functions,
-        aws_endpoint_url="http://127.0.0.1:9",
-        init_timeout=0.2,
-        max_environments=1,
-    ) as service:
+    with lambda_service(fixture_model, init_timeout=0.2, max_environments=1) as service:
         results = invoke_concurrently(service, "SlowInitFunction", 2)
 
         assert all(r.function_error is None for r in results), [r.payload for r in results]
