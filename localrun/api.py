@@ -4,7 +4,9 @@ Routes come from the template's OpenAPI `DefinitionBody`; each request becomes t
 API Gateway sends and the function's proxy response becomes the HTTP response. The URL has the
 deployed shape with the stage as first segment: http://127.0.0.1:PORT/{stage}/orders/{orderId}.
 Errors mirror API Gateway: unknown resource or method -> 403 "Missing Authentication Token",
-function error or malformed response -> 502 "Internal server error".
+function error or malformed response -> 502 "Internal server error", a body over the payload
+quota (or an event over Lambda's) -> 413 "Request Too Long", no answer from the function within
+the integration timeout -> 504 "Endpoint request timed out" while the function goes on.
 """
 
 from __future__ import annotations
@@ -13,19 +15,24 @@ import base64
 import json
 import logging
 import re
+import threading
 import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from localrun.lambdas import LambdaService, LambdaServiceError
+from localrun.lambdas import InvocationResult, LambdaService, LambdaServiceError
 from localrun.loopback import LoopbackHandler, LoopbackServer
 from localrun.template import ACCOUNT_ID, Api, ApiRoute
 
 LOG = logging.getLogger("localrun.api")
 _PARAMETER = re.compile(r"\{([^}]+)\}")
+# API Gateway's REST API quotas: the default maximum integration timeout, and the payload size.
+INTEGRATION_TIMEOUT_SECONDS = 29.0
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,11 @@ def _message(status: int, message: str, error_type: str | None = None) -> HttpRe
     return HttpResponse(status, headers, json.dumps({"message": message}).encode())
 
 
+def request_too_long() -> HttpResponse:
+    """A body over the payload quota, or an event over Lambda's (API Gateway answers both so)."""
+    return _message(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long", "BadRequestException")
+
+
 def proxy_response(payload: bytes) -> HttpResponse:
     """Map a proxy integration response; anything malformed is API Gateway's 502."""
     try:
@@ -177,9 +189,19 @@ def proxy_response(payload: bytes) -> HttpResponse:
 class ApiGateway:
     """Serve one `AWS::Serverless::Api` through the local Lambda service."""
 
-    def __init__(self, api: Api, lambdas: LambdaService):
+    def __init__(
+        self,
+        api: Api,
+        lambdas: LambdaService,
+        *,
+        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+    ):
+        """The limits default to API Gateway's; tests pass small ones to reach them quickly."""
         self.api = api
         self.lambdas = lambdas
+        self.integration_timeout = integration_timeout
+        self.max_request_bytes = max_request_bytes
         self.routes = RouteTable(api.routes)
         self._server: LoopbackServer | None = None
 
@@ -229,10 +251,20 @@ class ApiGateway:
         )
         started = time.perf_counter()
         try:
-            result = self.lambdas.invoke(route.function_arn, event)
+            result = self._integrate(route.function_arn, event)
         except LambdaServiceError as error:
             LOG.warning("%s %s: Lambda service error %s", method, path, error)
+            if error.code == "RequestEntityTooLargeException":
+                return request_too_long()
             return _message(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+        except TimeoutError:
+            LOG.warning(
+                "%s %s: no answer within the %.0f s integration timeout; the function goes on",
+                method,
+                path,
+                self.integration_timeout,
+            )
+            return _message(HTTPStatus.GATEWAY_TIMEOUT, "Endpoint request timed out")
         LOG.debug(
             "%s %s -> %s in %.1f ms",
             method,
@@ -245,6 +277,29 @@ class ApiGateway:
             return _message(HTTPStatus.BAD_GATEWAY, "Internal server error")
         return proxy_response(result.payload)
 
+    def _integrate(self, function_arn: str, event: dict) -> InvocationResult:
+        """Invoke the function; TimeoutError past the integration timeout, when API Gateway
+        stops waiting but the invocation runs to its end (in its own thread here).
+
+        The timeout counts from when the invocation has an execution environment (a cold
+        start included): a wait for a free one is the local service's limit, where Lambda
+        would have scaled out, so it must not turn into a 504 that AWS would not give.
+        """
+        outcome: Future[InvocationResult] = Future()
+        running = threading.Event()
+
+        def invoke() -> None:
+            try:
+                outcome.set_result(self.lambdas.invoke(function_arn, event, on_start=running.set))
+            except Exception as error:
+                outcome.set_exception(error)
+            finally:
+                running.set()
+
+        threading.Thread(target=invoke, daemon=True, name=f"integration-{function_arn}").start()
+        running.wait()
+        return outcome.result(timeout=self.integration_timeout)
+
 
 class _ApiHandler(LoopbackHandler):
     server_version = "localrun-apigateway"
@@ -252,14 +307,20 @@ class _ApiHandler(LoopbackHandler):
 
     def _handle(self) -> None:
         gateway: ApiGateway = self.server.owner
-        body = self.read_body()
-        headers = list(self.headers.items())
-        headers += [
-            ("X-Forwarded-For", self.client_address[0]),
-            ("X-Forwarded-Proto", "http"),
-            ("X-Forwarded-Port", str(self.server.server_port)),
-        ]
-        response = gateway.handle(self.command, self.path, headers, body, self.client_address[0])
+        if self.content_length() > gateway.max_request_bytes:
+            self.discard_body()  # read, not left unread: closing on unread data resets the client
+            response = request_too_long()
+        else:
+            body = self.read_body()
+            headers = list(self.headers.items())
+            headers += [
+                ("X-Forwarded-For", self.client_address[0]),
+                ("X-Forwarded-Proto", "http"),
+                ("X-Forwarded-Port", str(self.server.server_port)),
+            ]
+            response = gateway.handle(
+                self.command, self.path, headers, body, self.client_address[0]
+            )
         self.send_response(response.status)
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         for name, value in response.headers:

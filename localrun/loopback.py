@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
+LOG = logging.getLogger("localrun.loopback")
+# Connections the kernel holds for the accept loop (socketserver's default is 5). A burst of
+# clients overflows a short queue: Linux then drops their handshakes, and a client whose
+# handshake it dropped hangs or is reset instead of waiting its turn. The kernel caps this at
+# net.core.somaxconn (4096 on current Linux).
+LISTEN_BACKLOG = 1024
+
 
 class _OwnedServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(
         self, address: tuple[str, int], handler: type[LoopbackHandler], owner: Any
     ) -> None:
         super().__init__(address, handler)
         self.owner = owner  # what the handler serves: an ApiGateway, a LambdaService
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that left before its answer (a function killed at its Timeout while it
+        # waited on another) is not the server's error: no traceback on the console.
+        if isinstance(sys.exception(), ConnectionError):
+            LOG.debug("client %s left before its answer", client_address)
+            return
+        super().handle_error(request, client_address)
 
 
 class LoopbackHandler(BaseHTTPRequestHandler):
@@ -32,8 +49,17 @@ class LoopbackHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         self.log.debug(f"{self.log_label}: " + format, *args)
 
+    def content_length(self) -> int:
+        return int(self.headers.get("Content-Length") or 0)
+
     def read_body(self) -> bytes:
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        return self.rfile.read(self.content_length())
+
+    def discard_body(self) -> None:
+        """Read the body without keeping it, so the connection can carry the next request."""
+        left = self.content_length()
+        while left > 0 and (chunk := self.rfile.read(min(left, 1 << 20))):
+            left -= len(chunk)
 
 
 class LoopbackServer:

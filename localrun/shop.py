@@ -11,6 +11,7 @@ import http.client
 import json
 import runpy
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,11 +30,18 @@ SAMPLE_CATALOG = SEED_SCRIPT.with_name("sample-catalog.json")
 EVENT_SOURCE = "ecommerce.checkout"
 
 
+# Answers that leave the outcome open, after which the API's contract is to retry with the
+# same Idempotency-Key: in progress (409), the function failed or timed out (502, 504), a
+# dependency was unavailable (503).
+RETRIED_STATUSES = frozenset({409, 502, 503, 504})
+
+
 @dataclass
 class Response:
     status: int
     body: Any
     headers: dict[str, str]
+    retried: list[int] = field(default_factory=list)  # the statuses answered before this one
 
 
 @dataclass
@@ -50,8 +58,11 @@ class Step:
 
 
 class Shop:
-    def __init__(self, app: LocalApp):
+    def __init__(self, app: LocalApp, *, retries: int = 0):
+        """`retries`: how often a request answered with a RETRIED_STATUSES status is sent
+        again (after 1, 2, 4 ... s), as a careful client does; 0 shows every answer as is."""
         self.app = app
+        self.retries = retries
         self._tap_url: str | None = None
         self._tapped: list[dict] = []
         self._connections = threading.local()  # one kept-alive API connection per thread
@@ -102,7 +113,18 @@ class Shop:
     # -- the customer's side: HTTP ------------------------------------------------
 
     def request(self, method: str, path: str, body: Any = None, headers=None) -> Response:
-        """One API call on this thread's kept-alive connection, as browsers and SDKs make them."""
+        """One API call on this thread's kept-alive connection, as browsers and SDKs make them,
+        sent again up to `retries` times while its answer leaves the outcome open."""
+        retried: list[int] = []
+        while True:
+            response = self._send(method, path, body, headers)
+            if response.status not in RETRIED_STATUSES or len(retried) == self.retries:
+                response.retried = retried
+                return response
+            time.sleep(2 ** len(retried))
+            retried.append(response.status)
+
+    def _send(self, method: str, path: str, body: Any, headers) -> Response:
         data = body if isinstance(body, bytes | None) else json.dumps(body).encode()
         url = urlsplit(self.app.api_url)
         headers = {"Content-Type": "application/json", **(headers or {})}
@@ -149,7 +171,10 @@ class Shop:
         return self.request("GET", f"/orders/{order_id}").body
 
     def available(self, sku: str) -> int:
-        return self.request("GET", f"/products/{sku}").body["available"]
+        shown = self.request("GET", f"/products/{sku}")
+        if shown.status != 200:
+            raise RuntimeError(f"GET /products/{sku} answered {shown.status} {shown.body}")
+        return shown.body["available"]
 
     # -- the operator's side ---------------------------------------------------
 

@@ -49,6 +49,7 @@ class InvokeApiHandler(LoopbackHandler):
                 self._send(HTTPStatus.NO_CONTENT, b"", {})
                 return
             if invocation_type == "Event":
+                service.check_payload_size(len(body), "Event")
                 payload_text(body)  # validate now, like the service does
                 threading.Thread(
                     target=_invoke_async, args=(service, ref, body), daemon=True

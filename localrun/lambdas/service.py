@@ -4,6 +4,12 @@ Nothing here knows a function by name: the functions come from the template mode
 from AWS, on purpose: no versions/aliases (any qualifier is $LATEST), no log tail, and without
 reserved concurrency an invocation waits for a free environment beyond `max_environments`
 instead of scaling to 1,000.
+
+An init that passes Lambda's 10 s init window does not fail the call: as on AWS ("suppressed
+init"), it goes on inside the first invocation, which has the function's whole Timeout for the
+rest of its init and the handler. AWS restarts that init; this service lets the running one
+finish, which takes at most as long as a restart would, so anything that succeeds on AWS
+succeeds here.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -40,7 +47,13 @@ from localrun.lambdas.results import (
 from localrun.loopback import LoopbackServer
 from localrun.template import Function, function_name_from
 
-INIT_TIMEOUT_SECONDS = 10.0  # Lambda's limit for the init phase of on-demand functions
+INIT_TIMEOUT_SECONDS = 10.0  # Lambda's init window for on-demand functions
+# Provisioned concurrency's init limit (what `prewarm` imitates): 130 s or the function's Timeout.
+PROVISIONED_INIT_TIMEOUT_SECONDS = 130.0
+# Lambda's synchronous invocation payload quotas, as its errors state them in bytes.
+MAX_REQUEST_BYTES = 6_291_456  # "Request must be smaller than 6291456 bytes"
+MAX_RESPONSE_BYTES = 6_291_556  # "exceeded maximum allowed payload size (6291556 bytes)"
+MAX_ASYNC_REQUEST_BYTES = 1_048_576  # an Event invocation's payload (1 MB)
 
 
 class LambdaService:
@@ -54,11 +67,18 @@ class LambdaService:
         max_environments: int = 10,
         log_sink: LogSink = log_to_logging,
         init_timeout: float = INIT_TIMEOUT_SECONDS,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_async_request_bytes: int = MAX_ASYNC_REQUEST_BYTES,
     ):
+        """The limits default to Lambda's; tests pass small ones to reach them quickly."""
         self.functions = list(functions)
         self.aws_endpoint_url = aws_endpoint_url
         self.log_sink = log_sink
         self.init_timeout = init_timeout
+        self.max_request_bytes = max_request_bytes
+        self.max_response_bytes = max_response_bytes
+        self.max_async_request_bytes = max_async_request_bytes
         self._pools = {f.name: Pool(f, max_environments) for f in self.functions}
         self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(
             collections.deque
@@ -144,7 +164,8 @@ class LambdaService:
         the init ms of those started, by name.
 
         For measurements that should not include cold starts (Lambda's provisioned
-        concurrency, in effect). A function whose init fails reports None.
+        concurrency, in effect, with its longer init limit). A function whose init fails
+        reports None.
         """
         functions = [self.function(ref) for ref in refs] if refs else self.functions
         init_ms: dict[str, float | None] = {}
@@ -155,9 +176,15 @@ class LambdaService:
             if idle is not None:  # already warm (e.g. seeding went through its API)
                 pool.release(idle)
                 return
-            environment, ms, error = self._cold_start(function)
+            environment = self._start_environment(function)
+            try:
+                limit = max(PROVISIONED_INIT_TIMEOUT_SECONDS, function.timeout)
+                failed = environment.wait_ready(limit) is not None
+            except (TimeoutError, WorkerGone):
+                failed = True
             kept: Environment | None = environment
-            if error is not None:
+            ms = environment.init_ms
+            if failed:
                 self._discard(environment)
                 kept, ms = None, None
             init_ms[function.name] = ms
@@ -182,12 +209,18 @@ class LambdaService:
         payload: bytes | str | dict[str, Any] | None = None,
         *,
         client_context: Any = None,
+        on_start: Callable[[], None] | None = None,
     ) -> InvocationResult:
-        """Invoke synchronously (RequestResponse). Raises LambdaServiceError like Invoke does."""
+        """Invoke synchronously (RequestResponse). Raises LambdaServiceError like Invoke does.
+
+        `on_start` is called once the invocation has an environment: a wait for a free one
+        (beyond `max_environments`) is this service's, where Lambda would scale out.
+        """
         if self._stopped:
             raise LambdaServiceError("ServiceException", "runner stopped", 503)
         function = self.function(ref)
         body = payload_text(payload)
+        self.check_payload_size(len(body.encode()))
         request_id = str(uuid.uuid4())
         fault = self._next_fault(function.name)
         if fault is not None:
@@ -195,12 +228,17 @@ class LambdaService:
 
         pool = self._pools[function.name]
         environment = pool.acquire()
+        if on_start is not None:
+            on_start()
         kept: Environment | None = None
         try:
             init_ms: float | None = None
             cold_start = environment is None
+            deadline = time.time() + function.timeout
             if environment is None:
-                environment, init_ms, init_error = self._cold_start(function)
+                environment = self._start_environment(function)
+                deadline, init_error = self._initialise(function, environment, request_id)
+                init_ms = environment.init_ms
                 if init_error is not None:
                     return self._record(
                         function,
@@ -214,17 +252,19 @@ class LambdaService:
             request = {
                 "requestId": request_id,
                 "payload": body,
-                "deadlineMs": (time.time() + function.timeout) * 1000,
+                "deadlineMs": deadline * 1000,
                 "invokedArn": ref if ref.startswith("arn:") else function.arn,
                 "clientContext": client_context,
             }
-            reply = self._exchange(function, environment, request)
+            reply = self._exchange(function, environment, request, deadline)
             if not reply.pop("discard", False):
                 kept = environment
             if "error" in reply:
                 answer, function_error = json.dumps(reply["error"]).encode(), "Unhandled"
             else:
                 answer, function_error = reply["payload"].encode(), None
+                if len(answer) > self.max_response_bytes:
+                    answer, function_error = self._response_too_large(len(answer)), "Unhandled"
             return self._record(
                 function,
                 request_id,
@@ -239,10 +279,31 @@ class LambdaService:
                 self._discard(environment)
             pool.release(kept)
 
-    def _cold_start(
-        self, function: Function
-    ) -> tuple[Environment, float | None, dict[str, Any] | None]:
-        """Start an environment and import the handler: (environment, init ms, init error)."""
+    def check_payload_size(self, size: int, invocation_type: str = "RequestResponse") -> None:
+        """Lambda refuses an Invoke whose payload passes its invocation type's quota (413)."""
+        if invocation_type == "Event":
+            limit = self.max_async_request_bytes
+            message = (
+                f"{size} byte payload is too large for the Event invocation type "
+                f"(limit {limit} bytes)"
+            )
+        else:
+            limit = self.max_request_bytes
+            message = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+        if size > limit:
+            raise LambdaServiceError(
+                "RequestEntityTooLargeException", message, HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+            )
+
+    def _response_too_large(self, size: int) -> bytes:
+        return error_payload(
+            "Function.ResponseSizeTooLarge",
+            f"Response payload size ({size} bytes) exceeded maximum allowed payload size "
+            f"({self.max_response_bytes} bytes).",
+        )
+
+    def _start_environment(self, function: Function) -> Environment:
+        """A new worker process importing the function's handler (a cold start)."""
         environment = Environment(
             function,
             runtime_environment(
@@ -254,33 +315,59 @@ class LambdaService:
         )
         with self._all_lock:
             self._all.add(environment)
+        return environment
+
+    def _initialise(
+        self, function: Function, environment: Environment, request_id: str
+    ) -> tuple[float, dict[str, Any] | None]:
+        """Wait for the init of the environment a cold invocation started.
+
+        Returns the invocation's deadline (epoch seconds) and the init's error payload, if any.
+        Within the init window, the handler then has the function's whole Timeout. Past it, the
+        init is suppressed as on AWS: the rest of the init and the handler share one Timeout,
+        counted from the end of the window (when AWS would start the init again).
+        """
         try:
-            init_error = environment.wait_ready(self.init_timeout)
+            return time.time() + function.timeout, environment.wait_ready(self.init_timeout)
         except TimeoutError:
-            init_error = {
-                "errorType": "Runtime.InitTimeout",
-                "errorMessage": f"Init phase exceeded {self.init_timeout:.0f} seconds",
-            }
+            pass
         except WorkerGone as gone:
-            init_error = {
-                "errorType": "Runtime.ExitError",
-                "errorMessage": f"Runtime exited during init: {gone}",
-            }
-        return environment, environment.init_ms, init_error
+            return time.time(), _init_exit_error(gone)
+        self.log_sink(
+            function,
+            f"INIT_REPORT Init Duration: {self.init_timeout * 1000:.2f} ms\t"
+            "Phase: init\tStatus: timeout",
+        )
+        deadline = time.time() + function.timeout
+        try:
+            return deadline, environment.wait_ready(function.timeout)
+        except TimeoutError:
+            self._log_timeout(function, request_id)
+            return deadline, json.loads(timeout_payload(request_id, function.timeout))
+        except WorkerGone as gone:
+            return deadline, _init_exit_error(gone)
+
+    def _log_timeout(self, function: Function, request_id: str) -> None:
+        self.log_sink(
+            function,
+            f"{datetime.now(UTC).isoformat()} {request_id} "
+            f"Task timed out after {function.timeout:.2f} seconds",
+        )
 
     def _exchange(
-        self, function: Function, environment: Environment, request: dict[str, Any]
+        self,
+        function: Function,
+        environment: Environment,
+        request: dict[str, Any],
+        deadline: float,
     ) -> dict[str, Any]:
-        """Run one request; timeouts and crashes become Lambda's error payloads + discard."""
+        """Run one request until `deadline` (epoch seconds); timeouts and crashes become
+        Lambda's error payloads + discard."""
         request_id = request["requestId"]
         try:
-            return environment.invoke(request, timeout=function.timeout)
+            return environment.invoke(request, timeout=max(0.0, deadline - time.time()))
         except TimeoutError:
-            self.log_sink(
-                function,
-                f"{datetime.now(UTC).isoformat()} {request_id} "
-                f"Task timed out after {function.timeout:.2f} seconds",
-            )
+            self._log_timeout(function, request_id)
             return {
                 "discard": True,
                 "durationMs": function.timeout * 1000.0,
@@ -331,3 +418,10 @@ class LambdaService:
         with self._all_lock:
             self._all.discard(environment)
         environment.kill()
+
+
+def _init_exit_error(gone: WorkerGone) -> dict[str, Any]:
+    return {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"Runtime exited during init: {gone}",
+    }

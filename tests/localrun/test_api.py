@@ -1,15 +1,22 @@
 """The local REST API: route matching, the v1 proxy event, the proxy response mapping."""
 
 import base64
+import http.client
 import json
+import threading
+import time
 import urllib.error
 import urllib.request
+from collections import Counter
+from urllib.parse import urlsplit
 
 import pytest
 
 from localrun.api import ApiGateway, RouteTable, proxy_response
 from localrun.lambdas import ServiceErrorFault
 from localrun.template import ApiRoute
+
+from .conftest import lambda_service, simultaneous_requests
 
 
 @pytest.fixture
@@ -150,3 +157,104 @@ def test_base64_proxy_response_is_decoded():
         ).encode()
     )
     assert (response.status, response.body) == (200, b"\x00\x01")
+
+
+def test_a_burst_of_connections_is_queued_not_reset(gateway):
+    """A load test's 200 clients connecting at once each get an answer (backlog 5 dropped most)."""
+    host, port = urlsplit(gateway.url).netloc.split(":")
+    request = b"GET /test/items/burst HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+
+    outcomes = simultaneous_requests((host, int(port)), request, 200)
+
+    assert Counter(outcomes) == {"HTTP/1.1 200 OK": 200}
+
+
+# -- API Gateway's limits: integration timeout and payload quota (29 s and 10 MB by default) ----
+
+
+def test_an_integration_past_the_timeout_answers_504_and_the_function_goes_on(
+    fixture_model, lambdas
+):
+    gateway = ApiGateway(fixture_model.apis[0], lambdas, integration_timeout=0.5)
+    gateway.start()
+    try:
+        status, _, body = request(gateway.url + "/items/slow?sleep=1.5")
+    finally:
+        gateway.stop()
+
+    assert (status, json.loads(body)) == (504, {"message": "Endpoint request timed out"})
+    deadline = time.monotonic() + 10
+    while not lambdas.records and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [record] = lambdas.records  # the invocation ran to its end, successfully
+    assert record.error_type is None and record.duration_ms >= 1500
+
+
+def test_a_body_over_the_payload_quota_is_413_and_the_connection_serves_on(fixture_model, lambdas):
+    gateway = ApiGateway(fixture_model.apis[0], lambdas, max_request_bytes=1000)
+    gateway.start()
+    connection = http.client.HTTPConnection(urlsplit(gateway.url).netloc, timeout=30)
+    try:
+        connection.request("POST", "/test/items", body=b"x" * 1001)
+        too_long = connection.getresponse()
+        too_long_body = json.loads(too_long.read())
+        connection.request("POST", "/test/items", body=b"x" * 1000)
+        accepted = connection.getresponse()
+        accepted.read()
+    finally:
+        connection.close()
+        gateway.stop()
+
+    assert (too_long.status, too_long_body) == (413, {"message": "Request Too Long"})
+    assert accepted.status == 201
+    assert len(lambdas.records) == 1  # the refused request invoked nothing
+
+
+def test_an_event_over_lambdas_payload_quota_is_413(fixture_model, small_payload_quotas):
+    gateway = ApiGateway(fixture_model.apis[0], small_payload_quotas)
+    gateway.start()
+    try:
+        status, headers, body = request(gateway.url + "/items", "POST", b"x" * 1000)
+    finally:
+        gateway.stop()
+
+    assert (status, json.loads(body)) == (413, {"message": "Request Too Long"})
+    assert headers["x-amzn-ErrorType"] == "BadRequestException"
+
+
+def test_a_response_over_lambdas_payload_quota_is_a_502(fixture_model):
+    with lambda_service(fixture_model, max_response_bytes=1000) as lambdas:
+        gateway = ApiGateway(fixture_model.apis[0], lambdas)
+        gateway.start()
+        try:
+            status, _, body = request(gateway.url + "/items/x")  # echoes its event: > 1,000 bytes
+        finally:
+            gateway.stop()
+
+        assert (status, json.loads(body)) == (502, {"message": "Internal server error"})
+        assert lambdas.records[-1].error_type == "Function.ResponseSizeTooLarge"
+
+
+def test_waiting_for_a_free_environment_does_not_count_against_the_integration_timeout(
+    fixture_model,
+):
+    """Lambda would scale out where the local service queues: no 504 AWS would not give."""
+    with lambda_service(fixture_model, max_environments=1) as lambdas:
+        lambdas.prewarm(["ApiFunction"])
+        gateway = ApiGateway(fixture_model.apis[0], lambdas, integration_timeout=2)
+        gateway.start()
+        statuses: list[int] = []
+
+        def get() -> None:
+            statuses.append(request(gateway.url + "/items/queued?sleep=1")[0])
+
+        clients = [threading.Thread(target=get) for _ in range(4)]  # the last waits ~3 s
+        try:
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join()
+        finally:
+            gateway.stop()
+
+        assert statuses == [200] * 4

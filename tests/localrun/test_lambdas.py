@@ -2,7 +2,13 @@
 
 import json
 import os
+import socket
+import struct
 import threading
+import time
+from collections import Counter
+from dataclasses import replace
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -17,7 +23,7 @@ from localrun.lambdas import (
     TimeoutFault,
 )
 
-from .conftest import pid_alive
+from .conftest import lambda_service, pid_alive, simultaneous_requests
 
 
 def lambda_client(service: LambdaService):
@@ -287,3 +293,188 @@ def test_prewarm_starts_one_environment_per_function_in_parallel(lambdas, fixtur
     assert init_ms["fx-ServiceApp-BrokenFunction"] is None  # its import fails
     assert lambdas.environments("WorkFunction") == 1
     assert lambdas.invoke("WorkFunction", {}).init_duration_ms is None  # warm
+
+
+# -- an init past Lambda's init window (10 s; 0.2 s here) --------------------------------------
+
+
+@pytest.fixture
+def short_init_window(fixture_model):
+    """A service whose init window is 0.2 s: SlowInitFunction's 1 s import passes it."""
+    logs: list[str] = []
+    with lambda_service(
+        fixture_model, init_timeout=0.2, log_sink=lambda function, line: logs.append(line)
+    ) as service:
+        service.logs = logs
+        yield service
+
+
+def test_an_init_past_the_init_window_goes_on_inside_the_first_invocation(short_init_window):
+    result = short_init_window.invoke("SlowInitFunction", {"a": 1})
+
+    assert result.function_error is None, result.payload
+    assert result.json()["echo"] == {"a": 1}
+    assert result.init_duration_ms > 1000
+    # The rest of the init (>= 0.8 s) came out of the invocation's 3 s, as on AWS.
+    assert result.json()["remainingMs"] < 2300
+    assert any(
+        line.startswith("INIT_REPORT Init Duration: 200.00 ms") and "Status: timeout" in line
+        for line in short_init_window.logs
+    )
+    warm = short_init_window.invoke("SlowInitFunction", {})
+    assert warm.init_duration_ms is None
+    assert warm.json()["pid"] == result.json()["pid"]
+
+
+def test_a_suppressed_init_and_its_handler_share_the_function_timeout(short_init_window):
+    """2.5 s of handler fits the 3 s Timeout, but not after the rest of a suppressed init."""
+    cold = short_init_window.invoke("SlowInitFunction", {"action": "sleep", "seconds": 2.5})
+
+    assert cold.function_error == "Unhandled"
+    assert cold.json()["errorType"] == "Sandbox.Timedout"
+    assert cold.json()["errorMessage"].endswith("Task timed out after 3.00 seconds")
+    assert short_init_window.environments("SlowInitFunction") == 0
+
+    short_init_window.invoke("SlowInitFunction", {})  # a cold start that ends within the Timeout
+    warm = short_init_window.invoke("SlowInitFunction", {"action": "sleep", "seconds": 2.5})
+    assert warm.function_error is None, warm.payload
+
+
+def test_an_init_outlasting_window_and_timeout_fails_as_a_timeout(fixture_model):
+    slow = fixture_model.function("SlowInitFunction")
+    slower = replace(slow, timeout=1, environment={**slow.environment, "INIT_SECONDS": "3"})
+    with LambdaService(
+        [slower], aws_endpoint_url="http://127.0.0.1:9", init_timeout=0.2
+    ) as service:
+        result = service.invoke("SlowInitFunction", {})
+
+        assert result.function_error == "Unhandled"
+        assert result.json()["errorType"] == "Sandbox.Timedout"
+        assert result.request_id in result.json()["errorMessage"]
+        assert service.environments("SlowInitFunction") == 0
+
+
+def test_concurrent_cold_invocations_during_a_slow_init_each_get_an_environment(
+    short_init_window,
+):
+    results = invoke_concurrently(short_init_window, "SlowInitFunction", 3)
+
+    assert all(r.function_error is None for r in results), [r.payload for r in results]
+    assert len({r.json()["pid"] for r in results}) == 3
+    assert short_init_window.environments("SlowInitFunction") == 3
+
+
+def test_concurrent_invocations_wait_for_the_only_environment_during_a_slow_init(fixture_model):
+    with lambda_service(fixture_model, init_timeout=0.2, max_environments=1) as service:
+        results = invoke_concurrently(service, "SlowInitFunction", 2)
+
+        assert all(r.function_error is None for r in results), [r.payload for r in results]
+        assert len({r.json()["pid"] for r in results}) == 1
+        assert sorted(r.init_duration_ms is None for r in results) == [False, True]
+
+
+def test_prewarm_waits_past_the_init_window_like_provisioned_concurrency(short_init_window):
+    init_ms = short_init_window.prewarm(["SlowInitFunction"])
+
+    assert init_ms["fx-ServiceApp-SlowInitFunction"] > 1000
+    assert short_init_window.invoke("SlowInitFunction", {}).init_duration_ms is None
+
+
+def invoke_concurrently(service: LambdaService, function: str, count: int) -> list:
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(service.invoke(function, {})))
+        for _ in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_the_invoke_api_queues_a_burst_of_connections(lambdas):
+    host, port = urlsplit(lambdas.endpoint_url).netloc.split(":")
+    request = (
+        b"POST /2015-03-31/functions/WorkFunction/invocations HTTP/1.1\r\nHost: localhost\r\n"
+        b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+
+    outcomes = simultaneous_requests((host, int(port)), request, 200)
+
+    assert Counter(outcomes) == {"HTTP/1.1 200 OK": 200}
+
+
+# -- Lambda's payload quotas (6 MB synchronous, 1 MB Event; 1,000 and 500 bytes here) ----------
+
+
+def test_a_synchronous_payload_over_the_quota_is_refused_before_any_cold_start(
+    small_payload_quotas,
+):
+    with pytest.raises(LambdaServiceError) as raised:
+        small_payload_quotas.invoke("WorkFunction", {"pad": "x" * 1000})
+    assert (raised.value.code, raised.value.status) == ("RequestEntityTooLargeException", 413)
+    assert raised.value.message == (
+        "Request must be smaller than 1000 bytes for the InvokeFunction operation"
+    )
+    assert small_payload_quotas.environments("WorkFunction") == 0
+
+    with pytest.raises(ClientError) as refused:
+        lambda_client(small_payload_quotas).invoke(
+            FunctionName="WorkFunction", Payload=json.dumps({"pad": "x" * 1000})
+        )
+    assert refused.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    at_the_quota = json.dumps({"action": "raise", "errorType": "Ran", "pad": ""}).ljust(1000)
+    assert small_payload_quotas.invoke("WorkFunction", at_the_quota).json()["errorType"] == "Ran"
+
+
+def test_an_event_payload_over_the_asynchronous_quota_is_refused(small_payload_quotas):
+    client = lambda_client(small_payload_quotas)
+    payload = json.dumps({"pad": "x" * 600})
+
+    with pytest.raises(ClientError) as refused:
+        client.invoke(FunctionName="WorkFunction", InvocationType="Event", Payload=payload)
+
+    assert refused.value.response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert refused.value.response["Error"]["Message"] == (
+        f"{len(payload)} byte payload is too large for the Event invocation type (limit 500 bytes)"
+    )
+    small = json.dumps({"pad": "x" * 400})
+    assert (
+        client.invoke(FunctionName="WorkFunction", InvocationType="Event", Payload=small)[
+            "StatusCode"
+        ]
+        == 202
+    )
+
+
+def test_a_response_over_the_quota_is_a_function_error(small_payload_quotas):
+    result = small_payload_quotas.invoke("WorkFunction", {"pad": "x" * 900})  # echoed back
+
+    assert result.function_error == "Unhandled"
+    error = result.json()
+    assert error["errorType"] == "Function.ResponseSizeTooLarge"
+    assert error["errorMessage"].startswith("Response payload size (")
+    assert error["errorMessage"].endswith(
+        "bytes) exceeded maximum allowed payload size (1000 bytes)."
+    )
+
+
+def test_a_caller_that_leaves_before_its_answer_prints_no_traceback(lambdas, capfd):
+    """As a function killed at its Timeout while it waited on another one does."""
+    host, port = urlsplit(lambdas.endpoint_url).netloc.split(":")
+    body = json.dumps({"action": "sleep", "seconds": 0.5}).encode()
+    with socket.create_connection((host, int(port))) as caller:
+        caller.sendall(
+            b"POST /2015-03-31/functions/WorkFunction/invocations HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        caller.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # closed with a reset: the answer, once the sleep ends, has nowhere to go
+    deadline = time.monotonic() + 10
+    while not lambdas.records and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the answer's write
+
+    assert lambdas.records and "Traceback" not in capfd.readouterr().err
