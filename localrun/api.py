@@ -22,6 +22,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from localrun.lambdas import InvocationResult, LambdaService, LambdaServiceError
@@ -332,3 +333,10 @@ class _ApiHandler(LoopbackHandler):
             self.wfile.write(response.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) reaches the emulated API Gateway too, which
+        # refuses it as it refuses an unknown route, instead of http.server's own 501 page.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)

@@ -79,6 +79,11 @@ class _KeepAliveRequestHandler(MotoRequestHandler):
         finally:
             self.rfile, self.connection = stream, connection
 
+    def log_error(self, format: str, *args: Any) -> None:
+        # An idle kept-alive connection closing after `timeout` is the design, not an error.
+        if not format.startswith("Request timed out"):
+            super().log_error(format, *args)
+
     def make_environ(self) -> dict[str, Any]:
         environ = super().make_environ()
         length = self.headers.get("Content-Length", "0")

@@ -114,9 +114,10 @@ def test_unknown_route_method_and_stage_answer_like_api_gateway(gateway):
 
     unknown_path = request(f"{gateway.url}/nothing")
     unknown_method = request(f"{gateway.url}/items/1", method="DELETE")
+    method_http_server_lacks = request(f"{gateway.url}/items/1", method="TRACE")
     wrong_stage = request(f"{base}/prod/items/1")
 
-    for status, headers, body in (unknown_path, unknown_method):
+    for status, headers, body in (unknown_path, unknown_method, method_http_server_lacks):
         assert status == 403
         assert json.loads(body) == {"message": "Missing Authentication Token"}
         assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
