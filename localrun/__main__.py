@@ -1,8 +1,9 @@
-"""`python -m localrun serve | invoke | demo | bench`: the application on this machine.
+"""`python -m localrun serve | invoke | demo | bench | check`: the application on this machine.
 
     python -m localrun serve                      # API, Lambda and AWS endpoints until Ctrl-C
     python -m localrun invoke ReserveStockFunction --event events/inventory/reserve-stock.json
     python -m localrun bench                      # timings on this machine (prints, asserts none)
+    python -m localrun check --endpoint URL       # the invariants over what a `serve` holds now
 
 Function logs go to stderr prefixed with the function's logical id; `invoke` prints the
 function's result on stdout and exits 1 when the function failed.
@@ -95,6 +96,30 @@ def invoke(args: argparse.Namespace) -> int:
     return 1 if result.function_error else 0
 
 
+def check(args: argparse.Namespace) -> int:
+    """The invariants over a running `serve` (its AWS endpoint): exit 1 on any violation."""
+    from localrun.invariants import RemoteRun, read_snapshot
+    from localrun.invariants import check as violations_of
+    from localrun.shop import SAMPLE_CATALOG
+
+    # The model `serve` was started from (same template, stack name and parameters).
+    snapshot = read_snapshot(RemoteRun(args.endpoint, _app(args).model))
+    catalog = json.loads((args.seeded or SAMPLE_CATALOG).read_text())["products"]
+    seeded = {product["sku"]: product["stock"] for product in catalog}
+    statuses: dict[str, int] = {}
+    for order in snapshot.orders.values():
+        statuses[order["status"]] = statuses.get(order["status"], 0) + 1
+    print(
+        f"orders: {statuses or 'none'}; executions: {len(snapshot.executions)}; "
+        f"emails: {len(snapshot.emails)}"
+    )
+    found = violations_of(snapshot, seeded)
+    for violation in found:
+        print(violation)
+    print(f"{len(found)} violation(s)")
+    return 1 if found else 0
+
+
 def demo(args: argparse.Namespace) -> int:
     from localrun.demo import run  # the scenarios live with the demo, not the CLI
 
@@ -140,6 +165,14 @@ def main(argv: list[str] | None = None) -> int:
     invoke_parser.set_defaults(run=invoke)
 
     commands.add_parser("demo", help="every checkout path, end to end").set_defaults(run=demo)
+    check_parser = commands.add_parser(
+        "check", help="check the invariants over a running serve (exit 1 on a violation)"
+    )
+    check_parser.add_argument("--endpoint", required=True, help="the AWS (moto) URL serve prints")
+    check_parser.add_argument(
+        "--seeded", type=Path, help="the catalog the stock started from (default: the sample)"
+    )
+    check_parser.set_defaults(run=check)
     commands.add_parser(
         "bench", help="measure latency, throughput, transitions, overhead, cold starts (prints)"
     ).set_defaults(run=bench)

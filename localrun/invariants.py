@@ -234,3 +234,35 @@ def read_snapshot(app: Any, outcome_events: list[dict[str, Any]] | None = None) 
             if e["detail-type"] in ("OrderConfirmed", "OrderFailed")
         )
     return snapshot
+
+
+class RemoteRun:
+    """A running `make serve`, seen from another process: its AWS endpoint (moto) and the
+    template it was started from; what `read_snapshot` needs of a LocalApp."""
+
+    def __init__(self, endpoint_url: str, model: Any):
+        self.model = model
+        self._endpoint_url = endpoint_url.rstrip("/")
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,  # type: ignore[call-overload]  # any service the run emulates
+            endpoint_url=self._endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.model.state_machine().arn
+
+    def sent_emails(self) -> list[dict[str, Any]]:
+        """From moto's own data endpoint: fine once the run is idle, as when checking it."""
+        import json
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self._endpoint_url}/moto-api/data.json", timeout=30) as r:
+            return list(json.loads(r.read()).get("ses", {}).get("Message", []))
