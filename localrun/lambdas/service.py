@@ -34,7 +34,10 @@ from localrun.lambdas.environments import (
 )
 from localrun.lambdas.invoke_api import InvokeApiHandler
 from localrun.lambdas.results import (
+    CrashAfterHandlerFault,
+    DuplicateDeliveryFault,
     Fault,
+    HandlerSkippedFault,
     InvocationRecord,
     InvocationResult,
     LambdaServiceError,
@@ -221,11 +224,31 @@ class LambdaService:
         function = self.function(ref)
         body = payload_text(payload)
         self.check_payload_size(len(body.encode()))
-        request_id = str(uuid.uuid4())
+        request = {
+            "requestId": str(uuid.uuid4()),
+            "payload": body,
+            "invokedArn": ref if ref.startswith("arn:") else function.arn,
+            "clientContext": client_context,
+        }
         fault = self._next_fault(function.name)
-        if fault is not None:
-            return self._faulted(function, request_id, fault)
+        if fault is None:
+            return self._run(function, request, on_start)
+        self.log_sink(function, f"localrun: injected {fault} for RequestId: {request['requestId']}")
+        if isinstance(fault, DuplicateDeliveryFault):
+            self._run(function, request, on_start)
+            return self._run(function, {**request, "requestId": str(uuid.uuid4())})
+        if isinstance(fault, CrashAfterHandlerFault):
+            return self._run(function, {**request, "crashAfterHandler": True}, on_start)
+        return self._faulted(function, request["requestId"], fault)
 
+    def _run(
+        self,
+        function: Function,
+        request: dict[str, Any],
+        on_start: Callable[[], None] | None = None,
+    ) -> InvocationResult:
+        """One invocation of the handler, in an idle environment or a new one (a cold start)."""
+        request_id = request["requestId"]
         pool = self._pools[function.name]
         environment = pool.acquire()
         if on_start is not None:
@@ -249,14 +272,9 @@ class LambdaService:
                         json.dumps(init_error).encode(),
                         "Unhandled",
                     )
-            request = {
-                "requestId": request_id,
-                "payload": body,
-                "deadlineMs": deadline * 1000,
-                "invokedArn": ref if ref.startswith("arn:") else function.arn,
-                "clientContext": client_context,
-            }
-            reply = self._exchange(function, environment, request, deadline)
+            reply = self._exchange(
+                function, environment, {**request, "deadlineMs": deadline * 1000}, deadline
+            )
             if not reply.pop("discard", False):
                 kept = environment
             if "error" in reply:
@@ -384,8 +402,10 @@ class LambdaService:
                 },
             }
 
-    def _faulted(self, function: Function, request_id: str, fault: Fault) -> InvocationResult:
-        self.log_sink(function, f"localrun: injected {fault} for RequestId: {request_id}")
+    def _faulted(
+        self, function: Function, request_id: str, fault: HandlerSkippedFault
+    ) -> InvocationResult:
+        """The invocation ends with `fault` without running the handler."""
         if isinstance(fault, ServiceErrorFault):
             raise LambdaServiceError(fault.code, fault.message, fault.status)
         if isinstance(fault, TimeoutFault):
