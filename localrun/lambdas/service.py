@@ -83,7 +83,8 @@ class LambdaService:
         self.max_response_bytes = max_response_bytes
         self.max_async_request_bytes = max_async_request_bytes
         self._pools = {f.name: Pool(f, max_environments) for f in self.functions}
-        self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(
+        # Per function, what its next invocations get: a fault, or None to let one through.
+        self._faults: dict[str, collections.deque[Fault | None]] = collections.defaultdict(
             collections.deque
         )
         self._faults_lock = threading.Lock()
@@ -132,15 +133,16 @@ class LambdaService:
 
     # -- faults (tests) -----------------------------------------------------
 
-    def inject(self, function: str, fault: Fault, times: int = 1) -> None:
-        """Make the next `times` invocations of `function` end with `fault` (FIFO per function).
+    def inject(self, function: str, fault: Fault, times: int = 1, *, after: int = 0) -> None:
+        """Let the next `after` invocations of `function` through, then end `times` with `fault`
+        (FIFO per function, after what is already waiting), like `MotoSeams.inject`.
 
         Test-only: drives the state machine's Catch/Retry paths for failures product code
-        cannot produce on demand (Lambda service errors, timeouts, unexpected exceptions).
+        cannot produce on demand (Lambda service errors, timeouts, crashes, duplicates).
         """
         name = self.function(function).name
         with self._faults_lock:
-            self._faults[name].extend([fault] * times)
+            self._faults[name].extend([None] * after + [fault] * times)
 
     def clear_faults(self) -> None:
         with self._faults_lock:

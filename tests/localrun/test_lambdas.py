@@ -212,6 +212,22 @@ def test_injected_function_error_is_consumed_once(lambdas):
     assert second.function_error is None
 
 
+def test_injected_faults_can_wait_for_invocations_to_pass_first(lambdas):
+    lambdas.inject("WorkFunction", FunctionErrorFault("First"), after=1)
+    lambdas.inject("WorkFunction", FunctionErrorFault("Second"), after=2)
+
+    results = [lambdas.invoke("WorkFunction", {}) for _ in range(6)]
+
+    assert [r.json().get("errorType") for r in results] == [
+        None,
+        "First",
+        None,
+        None,
+        "Second",
+        None,
+    ]
+
+
 def test_injected_service_error_fails_the_invoke_call(lambdas):
     lambdas.inject("WorkFunction", ServiceErrorFault("TooManyRequestsException", 429), times=2)
 
