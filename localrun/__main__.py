@@ -1,8 +1,9 @@
-"""`python -m localrun serve | invoke | demo | bench | check`: the application on this machine.
+"""`python -m localrun serve | invoke | demo | bench | soak | check`: the application on this machine.
 
     python -m localrun serve                      # API, Lambda and AWS endpoints until Ctrl-C
     python -m localrun invoke ReserveStockFunction --event events/inventory/reserve-stock.json
     python -m localrun bench                      # timings on this machine (prints, asserts none)
+    python -m localrun soak --orders 1000 --fault-rate 0.2 --seed 1   # faults, then invariants
     python -m localrun check --endpoint URL       # the invariants over what a `serve` holds now
 
 Function logs go to stderr prefixed with the function's logical id; `invoke` prints the
@@ -126,17 +127,51 @@ def demo(args: argparse.Namespace) -> int:
     return run()
 
 
-def bench(args: argparse.Namespace) -> int:
-    from localrun.bench import run  # the measurements live with the bench, not the CLI
-
-    # Function logs are not shown: thousands of lines, and forwarding them costs runner time.
-    app = LocalApp(
+def _unlogged_app(args: argparse.Namespace) -> LocalApp:
+    """For a load: function logs are not shown (thousands of lines, and forwarding them costs
+    runner time)."""
+    return LocalApp(
         args.template,
         stack_name=args.stack_name,
         parameters=_parameters(args.parameter_overrides),
         log_sink=lambda function, line: None,
     )
-    return run(app, progress=lambda message: print(message, file=sys.stderr, flush=True))
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def bench(args: argparse.Namespace) -> int:
+    from localrun.bench import run  # the measurements live with the bench, not the CLI
+
+    return run(_unlogged_app(args), progress=_progress)
+
+
+def soak(args: argparse.Namespace) -> int:
+    from localrun.soak import run  # the soak lives with its helpers, not the CLI
+
+    return run(
+        _unlogged_app(args),
+        orders=args.orders,
+        fault_rate=args.fault_rate,
+        seed=args.seed,
+        progress=_progress,
+    )
+
+
+def _fault_rate(text: str) -> float:
+    rate = float(text)
+    if not 0 <= rate <= 1:
+        raise argparse.ArgumentTypeError(f"a share of the task invocations, 0 to 1: {text}")
+    return rate
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"at least 1: {text}")
+    return number
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,6 +211,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "bench", help="measure latency, throughput, transitions, overhead, cold starts (prints)"
     ).set_defaults(run=bench)
+
+    soak_parser = commands.add_parser(
+        "soak", help="many orders, faults injected, then the invariants (exits 1 on a violation)"
+    )
+    soak_parser.add_argument("--orders", type=_positive, default=1000)
+    soak_parser.add_argument(
+        "--fault-rate", type=_fault_rate, default=0.2, help="share of task invocations faulted"
+    )
+    soak_parser.add_argument("--seed", type=int, default=1, help="draws the carts and the faults")
+    soak_parser.set_defaults(run=soak)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

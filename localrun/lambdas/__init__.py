@@ -9,6 +9,8 @@ against it (the functions' own AWS_ENDPOINT_URL_LAMBDA, the state machine's Lamb
 
 from localrun.lambdas.environments import FAKE_CREDENTIALS, LogSink, log_to_logging
 from localrun.lambdas.results import (
+    CrashAfterHandlerFault,
+    DuplicateDeliveryFault,
     Fault,
     FunctionErrorFault,
     InvocationRecord,
@@ -22,6 +24,8 @@ from localrun.lambdas.service import INIT_TIMEOUT_SECONDS, LambdaService
 __all__ = [
     "FAKE_CREDENTIALS",
     "INIT_TIMEOUT_SECONDS",
+    "CrashAfterHandlerFault",
+    "DuplicateDeliveryFault",
     "Fault",
     "FunctionErrorFault",
     "InvocationRecord",

@@ -8,8 +8,9 @@ site-packages (boto3, Powertools: the runtime and the layer), nothing else.
 
 Protocol on the socket (multiprocessing.connection frames, JSON): the worker sends
 {"type": "ready", "initMs", "error"} once, then answers each {"requestId", "payload",
-"deadlineMs", "invokedArn", "clientContext"} with {"payload"} or {"error"}. stdout/stderr are
-the function's log stream (START/END/REPORT lines as in CloudWatch).
+"deadlineMs", "invokedArn", "clientContext", "crashAfterHandler"?} with {"payload"} or
+{"error"} (with "crashAfterHandler", it runs the handler and exits with status 1 unanswered).
+stdout/stderr are the function's log stream (START/END/REPORT lines as in CloudWatch).
 """
 
 import importlib
@@ -160,6 +161,12 @@ def main() -> None:
             os._exit(0)
         reply = _invoke(handler, request, first_invocation_init_ms)
         first_invocation_init_ms = None
+        if request.get("crashAfterHandler"):
+            # An injected crash (CrashAfterHandlerFault): the handler's work is done, and the
+            # environment dies before its answer leaves, as a runtime that crashes there does.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(1)
         connection.send_bytes(json.dumps(reply).encode())
         if reply.get("discard"):
             return

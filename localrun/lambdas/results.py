@@ -66,7 +66,23 @@ class TimeoutFault:
     """The invocation times out at once (Sandbox.Timedout) without waiting for the timeout."""
 
 
-Fault = FunctionErrorFault | ServiceErrorFault | TimeoutFault
+@dataclass(frozen=True)
+class CrashAfterHandlerFault:
+    """The handler runs to completion (its writes happen), then its environment dies before the
+    result is returned: the call answers `Runtime.ExitError` and the environment is discarded,
+    as when a runtime crashes. A crash after a task's write but before it returns."""
+
+
+@dataclass(frozen=True)
+class DuplicateDeliveryFault:
+    """The handler is invoked twice with the same payload, the second right after the first,
+    and the second result is returned: an at-least-once delivery."""
+
+
+# Faults answered instead of running the handler; CrashAfterHandlerFault and
+# DuplicateDeliveryFault run it.
+HandlerSkippedFault = FunctionErrorFault | ServiceErrorFault | TimeoutFault
+Fault = HandlerSkippedFault | CrashAfterHandlerFault | DuplicateDeliveryFault
 
 
 def error_payload(error_type: str, message: str, stack: list[str] | None = None) -> bytes:

@@ -34,7 +34,10 @@ from localrun.lambdas.environments import (
 )
 from localrun.lambdas.invoke_api import InvokeApiHandler
 from localrun.lambdas.results import (
+    CrashAfterHandlerFault,
+    DuplicateDeliveryFault,
     Fault,
+    HandlerSkippedFault,
     InvocationRecord,
     InvocationResult,
     LambdaServiceError,
@@ -80,7 +83,8 @@ class LambdaService:
         self.max_response_bytes = max_response_bytes
         self.max_async_request_bytes = max_async_request_bytes
         self._pools = {f.name: Pool(f, max_environments) for f in self.functions}
-        self._faults: dict[str, collections.deque[Fault]] = collections.defaultdict(
+        # Per function, what its next invocations get: a fault, or None to let one through.
+        self._faults: dict[str, collections.deque[Fault | None]] = collections.defaultdict(
             collections.deque
         )
         self._faults_lock = threading.Lock()
@@ -129,15 +133,16 @@ class LambdaService:
 
     # -- faults (tests) -----------------------------------------------------
 
-    def inject(self, function: str, fault: Fault, times: int = 1) -> None:
-        """Make the next `times` invocations of `function` end with `fault` (FIFO per function).
+    def inject(self, function: str, fault: Fault, times: int = 1, *, after: int = 0) -> None:
+        """Let the next `after` invocations of `function` through, then end `times` with `fault`
+        (FIFO per function, after what is already waiting), like `MotoSeams.inject`.
 
         Test-only: drives the state machine's Catch/Retry paths for failures product code
-        cannot produce on demand (Lambda service errors, timeouts, unexpected exceptions).
+        cannot produce on demand (Lambda service errors, timeouts, crashes, duplicates).
         """
         name = self.function(function).name
         with self._faults_lock:
-            self._faults[name].extend([fault] * times)
+            self._faults[name].extend([None] * after + [fault] * times)
 
     def clear_faults(self) -> None:
         with self._faults_lock:
@@ -221,11 +226,31 @@ class LambdaService:
         function = self.function(ref)
         body = payload_text(payload)
         self.check_payload_size(len(body.encode()))
-        request_id = str(uuid.uuid4())
+        request = {
+            "requestId": str(uuid.uuid4()),
+            "payload": body,
+            "invokedArn": ref if ref.startswith("arn:") else function.arn,
+            "clientContext": client_context,
+        }
         fault = self._next_fault(function.name)
-        if fault is not None:
-            return self._faulted(function, request_id, fault)
+        if fault is None:
+            return self._run(function, request, on_start)
+        self.log_sink(function, f"localrun: injected {fault} for RequestId: {request['requestId']}")
+        if isinstance(fault, DuplicateDeliveryFault):
+            self._run(function, request, on_start)
+            return self._run(function, {**request, "requestId": str(uuid.uuid4())})
+        if isinstance(fault, CrashAfterHandlerFault):
+            return self._run(function, {**request, "crashAfterHandler": True}, on_start)
+        return self._faulted(function, request["requestId"], fault)
 
+    def _run(
+        self,
+        function: Function,
+        request: dict[str, Any],
+        on_start: Callable[[], None] | None = None,
+    ) -> InvocationResult:
+        """One invocation of the handler, in an idle environment or a new one (a cold start)."""
+        request_id = request["requestId"]
         pool = self._pools[function.name]
         environment = pool.acquire()
         if on_start is not None:
@@ -249,14 +274,9 @@ class LambdaService:
                         json.dumps(init_error).encode(),
                         "Unhandled",
                     )
-            request = {
-                "requestId": request_id,
-                "payload": body,
-                "deadlineMs": deadline * 1000,
-                "invokedArn": ref if ref.startswith("arn:") else function.arn,
-                "clientContext": client_context,
-            }
-            reply = self._exchange(function, environment, request, deadline)
+            reply = self._exchange(
+                function, environment, {**request, "deadlineMs": deadline * 1000}, deadline
+            )
             if not reply.pop("discard", False):
                 kept = environment
             if "error" in reply:
@@ -384,8 +404,10 @@ class LambdaService:
                 },
             }
 
-    def _faulted(self, function: Function, request_id: str, fault: Fault) -> InvocationResult:
-        self.log_sink(function, f"localrun: injected {fault} for RequestId: {request_id}")
+    def _faulted(
+        self, function: Function, request_id: str, fault: HandlerSkippedFault
+    ) -> InvocationResult:
+        """The invocation ends with `fault` without running the handler."""
         if isinstance(fault, ServiceErrorFault):
             raise LambdaServiceError(fault.code, fault.message, fault.status)
         if isinstance(fault, TimeoutFault):

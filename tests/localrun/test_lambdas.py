@@ -16,6 +16,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localrun.lambdas import (
+    CrashAfterHandlerFault,
+    DuplicateDeliveryFault,
     FunctionErrorFault,
     LambdaService,
     LambdaServiceError,
@@ -210,6 +212,22 @@ def test_injected_function_error_is_consumed_once(lambdas):
     assert second.function_error is None
 
 
+def test_injected_faults_can_wait_for_invocations_to_pass_first(lambdas):
+    lambdas.inject("WorkFunction", FunctionErrorFault("First"), after=1)
+    lambdas.inject("WorkFunction", FunctionErrorFault("Second"), after=2)
+
+    results = [lambdas.invoke("WorkFunction", {}) for _ in range(6)]
+
+    assert [r.json().get("errorType") for r in results] == [
+        None,
+        "First",
+        None,
+        None,
+        "Second",
+        None,
+    ]
+
+
 def test_injected_service_error_fails_the_invoke_call(lambdas):
     lambdas.inject("WorkFunction", ServiceErrorFault("TooManyRequestsException", 429), times=2)
 
@@ -225,6 +243,49 @@ def test_injected_timeout_does_not_wait(lambdas):
     result = lambdas.invoke("SlowFunction", {})
     assert result.json()["errorType"] == "Sandbox.Timedout"
     assert result.duration_ms == 0.0
+
+
+def records_in(path) -> list[dict]:
+    """What the fixture handler's `record` action wrote, one line per run of the handler."""
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_a_crash_after_the_handler_keeps_its_write_loses_its_answer_and_the_environment(
+    lambdas, tmp_path
+):
+    pid = lambdas.invoke("WorkFunction", {}).json()["pid"]
+    lambdas.inject("WorkFunction", CrashAfterHandlerFault())
+
+    result = lambdas.invoke("WorkFunction", {"action": "record", "path": str(tmp_path / "w")})
+
+    assert [r["requestId"] for r in records_in(tmp_path / "w")] == [result.request_id]
+    assert result.function_error == "Unhandled"
+    error = result.json()
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"] == (
+        f"RequestId: {result.request_id} Error: Runtime exited with error: exit status 1"
+    )
+    assert lambdas.records[-1].error_type == "Runtime.ExitError"
+    assert not pid_alive(pid)
+    assert lambdas.environments("WorkFunction") == 0
+    after = lambdas.invoke("WorkFunction", {})
+    assert after.function_error is None and after.init_duration_ms is not None  # a cold start
+
+
+def test_a_duplicate_delivery_runs_the_handler_twice_and_answers_with_the_second(lambdas, tmp_path):
+    lambdas.inject("WorkFunction", DuplicateDeliveryFault())
+    event = {"action": "record", "path": str(tmp_path / "w")}
+
+    result = lambdas.invoke("WorkFunction", event)
+
+    first, second = records_in(tmp_path / "w")
+    assert first["event"] == second["event"] == event
+    assert first["requestId"] != second["requestId"] == result.request_id
+    assert result.function_error is None
+    assert result.json()["invocations"] == 2  # the second run's answer, in the same environment
+    assert [r.request_id for r in lambdas.records] == [first["requestId"], second["requestId"]]
+    lambdas.invoke("WorkFunction", event)
+    assert len(records_in(tmp_path / "w")) == 3  # consumed: the next invocation runs once
 
 
 def test_stop_ends_every_worker(fixture_model):

@@ -48,12 +48,29 @@ def test_a_redelivered_update_is_a_no_op(update_order_status, aws, pending_order
     assert update_order_status.handler(event, context)["status"] == "CONFIRMED"
 
 
-def test_a_confirmed_order_cannot_be_failed(update_order_status, aws, pending_order, context):
+def test_a_confirmed_order_whose_sale_the_checkout_undid_is_failed(
+    update_order_status, aws, pending_order, context
+):
+    """ConfirmOrder's write landed but its task failed (a crash after the write, then retries
+    used up): the checkout refunded and released, then marks the order FAILED. Refusing that
+    left the order CONFIRMED with no money and no stock behind it."""
     update_order_status.handler(load_event("orders/update-order-status-confirmed.json"), context)
+
+    result = update_order_status.handler(
+        load_event("orders/update-order-status-failed.json"), context
+    )
+
+    assert result == {"orderId": ORDER_ID, "status": "FAILED"}
+    assert stored(aws)["status"] == "FAILED" and stored(aws)["reason"] == "PaymentDeclined"
+
+
+def test_a_failed_order_cannot_be_confirmed(update_order_status, aws, pending_order, context):
+    update_order_status.handler(load_event("orders/update-order-status-failed.json"), context)
     with pytest.raises(InvalidStatusTransition):
-        update_order_status.handler(load_event("orders/update-order-status-failed.json"), context)
-    assert stored(aws)["status"] == "CONFIRMED"
-    assert "reason" not in stored(aws)
+        update_order_status.handler(
+            load_event("orders/update-order-status-confirmed.json"), context
+        )
+    assert stored(aws)["status"] == "FAILED"
 
 
 def test_unknown_order_is_order_not_found_and_creates_nothing(update_order_status, aws, context):

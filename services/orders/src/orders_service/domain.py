@@ -5,6 +5,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 
 # PENDING moves once to CONFIRMED or FAILED; the repository enforces it with a conditional write.
+# The one way back: the checkout fails a CONFIRMED order whose sale its compensations undid
+# (see OrdersRepository.update_status).
 PENDING, CONFIRMED, FAILED = "PENDING", "CONFIRMED", "FAILED"
 
 # Fixed namespace: the same customer + Idempotency-Key always names the same order.

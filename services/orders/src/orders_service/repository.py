@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from orders_service.domain import FAILED, PENDING, RECONCILE_SHARDS, reconcile_shard
+from orders_service.domain import (
+    CONFIRMED,
+    FAILED,
+    PENDING,
+    RECONCILE_SHARDS,
+    reconcile_shard,
+)
 from orders_service.dynamodb import (
     InvalidPageToken,
     decode_page_token,
@@ -104,6 +110,12 @@ class OrdersRepository:
     ) -> dict[str, Any]:
         """PENDING -> status, once. Repeating the same update is a no-op (task retries).
 
+        FAILED also replaces CONFIRMED: the checkout fails an order only after its compensations
+        gave the money and the stock back, and it runs them after a ConfirmOrder whose write
+        landed but whose task still failed (a crash or timeout after the write, then its retries
+        used up). The order must not stay CONFIRMED for a sale that was undone. Nothing turns a
+        FAILED order CONFIRMED.
+
         The order leaves the reconciler's index: its checkout recorded its own outcome.
         """
         names = {"#status": "status", "#updatedAt": "updatedAt"}
@@ -114,7 +126,8 @@ class OrdersRepository:
             values[":reason"] = reason
             update += ", #reason = :reason"
         update += " REMOVE reconcileShard, reconcileAt"
-        return self._transition(order_id, status, update, names, values)
+        undone = (CONFIRMED,) if status == FAILED else ()
+        return self._transition(order_id, status, update, names, values, also_from=undone)
 
     def flag_for_reconciliation(
         self, order_id: str, reason: str | None, now: str
@@ -188,18 +201,22 @@ class OrdersRepository:
         update: str,
         names: dict[str, str],
         values: dict[str, Any],
+        also_from: tuple[str, ...] = (),
     ) -> dict[str, Any]:
-        """A status change allowed from PENDING or from `status` itself (a repeated task)."""
+        """A status change allowed from PENDING, from `status` itself (a repeated task), and
+        from the statuses `also_from` names."""
+        sources = {f":from{index}": source for index, source in enumerate(also_from)}
+        allowed = " OR ".join(
+            ["#status = :pending", "#status = :new"] + [f"#status = {name}" for name in sources]
+        )
         try:
             item = self._client.update_item(
                 TableName=self._table_name,
                 Key=to_item(_key(order_id)),
                 UpdateExpression=update,
-                ConditionExpression=(
-                    "attribute_exists(pk) AND (#status = :pending OR #status = :new)"
-                ),
+                ConditionExpression=f"attribute_exists(pk) AND ({allowed})",
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(values),
+                ExpressionAttributeValues=to_item({**values, **sources}),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )["Attributes"]
