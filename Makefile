@@ -71,6 +71,10 @@ e2e: $(VENV)/.installed ## end-to-end: every checkout path through the local run
 runner-test: $(VENV)/.installed ## the local runner's own tests
 	$(PY) -m pytest tests/localrun
 
+.PHONY: reliability
+reliability: $(VENV)/.installed ## concurrency, duplicates, the fault matrix, a small soak, the API fuzz
+	$(PY) -m pytest tests/reliability tests/fuzz
+
 .PHONY: openapi
 openapi: $(VENV)/.installed ## regenerate docs/api/openapi.json from the API handlers' routes and models
 	$(PY) -m localrun.openapi
@@ -95,6 +99,10 @@ serve: $(VENV)/.installed ## keep the local API up and print its URL (Ctrl-C to 
 invoke: $(VENV)/.installed ## FUNCTION=ReserveStockFunction EVENT=events/inventory/reserve-stock.json: sam local invoke without Docker
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<logical id> EVENT=<events/...json>"; exit 2; }
 	$(PY) -m localrun invoke $(FUNCTION) --event $(EVENT)
+
+.PHONY: soak
+soak: $(VENV)/.installed ## 1,000 orders with 20% of task invocations faulted, then the invariants (exits 1 on a violation)
+	$(PY) -m localrun soak --orders 1000 --fault-rate 0.2 --seed 1
 
 .PHONY: bench
 bench: $(VENV)/.installed ## measure latency, throughput, transitions, orchestration overhead, cold starts (prints; asserts nothing)

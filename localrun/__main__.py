@@ -1,4 +1,4 @@
-"""`python -m localrun serve | invoke | demo | bench | soak | check`: the application on this machine.
+"""`python -m localrun serve | invoke | demo | bench | soak | check`: the app on this machine.
 
     python -m localrun serve                      # API, Lambda and AWS endpoints until Ctrl-C
     python -m localrun invoke ReserveStockFunction --event events/inventory/reserve-stock.json

@@ -27,15 +27,16 @@ REPLAYS = [
     ("orders/orders-api-get-order.json", {"statusCode": 200}),
     ("orders/orders-api-list-orders.json", {"statusCode": 200}),
     ("orders/update-order-status-confirmed.json", {"status": "CONFIRMED"}),
-    ("orders/update-order-status-failed.json", {"errorType": "InvalidStatusTransition"}),
-    ("orders/update-order-status-reconcile.json", {"errorType": "InvalidStatusTransition"}),
-    ("orders/reconcile-orders-sweep.json", {"errors": {}}),
-    ("orders/reconcile-orders-execution-timed-out.json", {"batchItemFailures": []}),
     ("notifications/send-notification.json", {"batchItemFailures": []}),
     ("notifications/send-notification-duplicate.json", {"batchItemFailures": []}),
     ("notifications/send-notification-invalid.json", {}),
+    # The compensations, in the saga's order: a confirmed order whose sale is undone ends FAILED.
     ("payments/refund-payment.json", {"status": "REFUNDED"}),
     ("inventory/release-stock.json", {"status": "RELEASED"}),
+    ("orders/update-order-status-failed.json", {"status": "FAILED"}),
+    ("orders/update-order-status-reconcile.json", {"status": "FAILED"}),
+    ("orders/reconcile-orders-sweep.json", {"errors": {}}),
+    ("orders/reconcile-orders-execution-timed-out.json", {"batchItemFailures": []}),
 ]
 
 
