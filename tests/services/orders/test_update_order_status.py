@@ -118,6 +118,19 @@ def test_flagging_keeps_the_first_reason_of_an_order_already_failed(
     assert order["reason"] == "PaymentDeclined" and domain.is_due_for_reconciliation(order)
 
 
+def test_a_confirmed_order_whose_undoing_did_not_complete_is_flagged_failed(
+    update_order_status, aws, pending_order, context
+):
+    """ConfirmOrder's write landed, its task failed, and a compensation did not complete: the
+    order is handed to the reconciler FAILED, not left CONFIRMED for a sale being undone."""
+    update_order_status.handler(load_event("orders/update-order-status-confirmed.json"), context)
+
+    update_order_status.handler(load_event("orders/update-order-status-reconcile.json"), context)
+
+    order = stored_with_internals(aws)
+    assert order["status"] == "FAILED" and domain.is_due_for_reconciliation(order)
+
+
 def test_only_a_failed_order_is_handed_to_the_reconciler(
     update_order_status, aws, pending_order, context
 ):

@@ -132,8 +132,9 @@ class OrdersRepository:
     def flag_for_reconciliation(
         self, order_id: str, reason: str | None, now: str
     ) -> dict[str, Any]:
-        """PENDING | FAILED -> FAILED, due for the reconciler now: a compensation did not
-        complete, and the reconciler runs them again until they do."""
+        """PENDING | FAILED | CONFIRMED -> FAILED, due for the reconciler now: a compensation
+        did not complete, and the reconciler runs them again until they do. A CONFIRMED order
+        is flagged for the reason `update_status` fails one: the checkout was undoing its sale."""
         names = {"#status": "status", "#updatedAt": "updatedAt"}
         values = {
             ":new": FAILED,
@@ -148,7 +149,7 @@ class OrdersRepository:
             names["#reason"] = "reason"
             values[":reason"] = reason
             update += ", #reason = if_not_exists(#reason, :reason)"
-        return self._transition(order_id, FAILED, update, names, values)
+        return self._transition(order_id, FAILED, update, names, values, also_from=(CONFIRMED,))
 
     def settle_reconciled(self, order_id: str, reason: str | None, now: str) -> dict[str, Any]:
         """The reconciler is done with the order: a PENDING one becomes FAILED with `reason`,
