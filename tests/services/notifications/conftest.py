@@ -7,8 +7,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from notifications_service.adapters.customers import CognitoCustomers
 from notifications_service.repository import NotificationRepository
 from tests.services.notifications.helpers import (
+    ADDRESSES,
     SENDER_EMAIL,
     TABLE_NAME,
     TEMPLATE,
@@ -22,7 +24,11 @@ from tests.support.cfn import create_table
 def environment(monkeypatch):
     """Every test: the handler module reads these when first imported (by any test)."""
     set_aws_environment(
-        monkeypatch, "notifications", NOTIFICATIONS_TABLE_NAME=TABLE_NAME, SENDER_EMAIL=SENDER_EMAIL
+        monkeypatch,
+        "notifications",
+        NOTIFICATIONS_TABLE_NAME=TABLE_NAME,
+        SENDER_EMAIL=SENDER_EMAIL,
+        USER_POOL_ID="us-east-1_placeholder",  # the handler's; `customers` points it at moto's
     )
 
 
@@ -63,9 +69,36 @@ def unverified_ses(aws):
 
 
 @pytest.fixture
-def send_notification(table):
-    """The handler module, imported once the table exists (it binds its clients at import)."""
-    return importlib.import_module("notifications_service.handlers.send_notification")
+def user_pool(aws):
+    """A user pool holding the sample events' customers, each with a verified address. Their
+    usernames are the subs the events carry (AdminGetUser takes a sub as the username)."""
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    pool_id = cognito.create_user_pool(PoolName="customers")["UserPool"]["Id"]
+    for sub, address in ADDRESSES.items():
+        cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=sub,
+            UserAttributes=[
+                {"Name": "email", "Value": address},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+    return pool_id
+
+
+@pytest.fixture
+def customers(user_pool):
+    return CognitoCustomers(boto3.client("cognito-idp", region_name=REGION), user_pool)
+
+
+@pytest.fixture
+def send_notification(table, customers, monkeypatch):
+    """The handler module, imported once the table exists (it binds its clients at import),
+    reading addresses from the test's user pool (moto names pools at random)."""
+    module = importlib.import_module("notifications_service.handlers.send_notification")
+    monkeypatch.setattr(module, "customers", customers)
+    return module
 
 
 @pytest.fixture

@@ -13,6 +13,11 @@ SENDER_EMAIL = "orders@example.com"
 
 load_event = service_events("notifications")
 
+# The sample events' customers (their ids are user pool subs) and their verified addresses.
+JANE = "0f8e4c2a-6b1d-4e3f-9a57-2c8d1b6e4f90"
+SAM = "7a1d3e5b-9c2f-4b8a-8e61-4f0c2a9d7b13"
+ADDRESSES = {JANE: "jane.doe@example.com", SAM: "sam.lee@example.org"}
+
 
 def event_bodies(event: dict) -> list[dict]:
     """The EventBridge events inside an SQS event's records."""

@@ -7,14 +7,19 @@ import pytest
 
 from notifications_service.config import ConfigurationError, SendNotificationSettings
 
-ENVIRONMENT = {"NOTIFICATIONS_TABLE_NAME": "notifications-test", "SENDER_EMAIL": "orders@x.com"}
+ENVIRONMENT = {
+    "NOTIFICATIONS_TABLE_NAME": "notifications-test",
+    "SENDER_EMAIL": "orders@x.com",
+    "USER_POOL_ID": "us-east-1_Abc",
+}
 
 
-def test_reads_the_table_and_the_sender():
+def test_reads_the_table_the_sender_and_the_user_pool():
     settings = SendNotificationSettings.from_environment({**ENVIRONMENT, "LOG_LEVEL": "INFO"})
 
     assert settings.notifications_table_name == "notifications-test"
     assert settings.sender_email == "orders@x.com"
+    assert settings.user_pool_id == "us-east-1_Abc"
 
 
 @pytest.mark.parametrize("name", sorted(ENVIRONMENT))

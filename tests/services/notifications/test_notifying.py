@@ -3,18 +3,22 @@
 import json
 import re
 
+import boto3
 import pytest
 
+from notifications_service.adapters.customers import CognitoCustomers
 from notifications_service.adapters.mailer import SesMailer
-from notifications_service.errors import NotificationDeliveryFailed
+from notifications_service.errors import CustomerDirectoryUnavailable, NotificationDeliveryFailed
 from notifications_service.models import parse_order_outcome
 from tests.services.notifications.helpers import (
+    JANE,
     SENDER_EMAIL,
     event_bodies,
     load_event,
     notification,
     sent_messages,
 )
+from tests.support.aws import REGION
 from tests.support.cfn import table_items
 
 # What domain.now() writes: UTC, ISO 8601, milliseconds.
@@ -32,10 +36,13 @@ def failed():
 
 
 def test_sends_the_composed_email_and_records_it(
-    notifying, ses, repository, table, confirmed, published_metrics, log_output
+    notifying, customers, ses, repository, table, confirmed, published_metrics, log_output
 ):
     result = notifying.notify(
-        confirmed, mailer=SesMailer(ses, SENDER_EMAIL), notifications=repository
+        confirmed,
+        customers=customers,
+        mailer=SesMailer(ses, SENDER_EMAIL),
+        notifications=repository,
     )
 
     [email] = sent_messages()
@@ -60,8 +67,12 @@ def test_sends_the_composed_email_and_records_it(
     assert "jane.doe@example.com" not in log_output.getvalue()
 
 
-def test_a_failed_order_gets_the_failure_email(notifying, ses, repository, table, failed):
-    result = notifying.notify(failed, mailer=SesMailer(ses, SENDER_EMAIL), notifications=repository)
+def test_a_failed_order_gets_the_failure_email(
+    notifying, customers, ses, repository, table, failed
+):
+    result = notifying.notify(
+        failed, customers=customers, mailer=SesMailer(ses, SENDER_EMAIL), notifications=repository
+    )
 
     [email] = sent_messages()
     assert email.subject == "We could not complete your order ord-2b8e4d60"
@@ -70,13 +81,76 @@ def test_a_failed_order_gets_the_failure_email(notifying, ses, repository, table
 
 
 def test_an_email_ses_refuses_is_not_recorded(
-    notifying, unverified_ses, repository, table, confirmed, published_metrics
+    notifying, customers, unverified_ses, repository, table, confirmed, published_metrics
 ):
     mailer = SesMailer(unverified_ses, SENDER_EMAIL)
 
     with pytest.raises(NotificationDeliveryFailed):
-        notifying.notify(confirmed, mailer=mailer, notifications=repository)
+        notifying.notify(confirmed, customers=customers, mailer=mailer, notifications=repository)
 
     # Nothing says it was sent, so the retry SQS makes is free to send it.
     assert table_items(table) == []
     assert published_metrics() == {}
+
+
+@pytest.mark.parametrize(
+    ("attributes", "why"),
+    [
+        (None, "the account was deleted since the order"),
+        ([{"Name": "email", "Value": "jane.doe@example.com"}], "the address was never verified"),
+        (
+            [
+                {"Name": "email", "Value": "jane.doe@example..com"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            "SES would refuse the address",
+        ),
+    ],
+)
+def test_a_customer_without_a_deliverable_address_gets_nothing_and_the_event_is_done(
+    notifying,
+    user_pool,
+    customers,
+    ses,
+    repository,
+    table,
+    confirmed,
+    published_metrics,
+    attributes,
+    why,
+):
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    cognito.admin_delete_user(UserPoolId=user_pool, Username=JANE)
+    if attributes is not None:
+        cognito.admin_create_user(
+            UserPoolId=user_pool, Username=JANE, UserAttributes=attributes, MessageAction="SUPPRESS"
+        )
+
+    result = notifying.notify(
+        confirmed,
+        customers=customers,
+        mailer=SesMailer(ses, SENDER_EMAIL),
+        notifications=repository,
+    )
+
+    assert result["undeliverable"] == "true", why
+    assert sent_messages() == [] and table_items(table) == []
+    assert published_metrics() == {"NotificationsUndeliverable": 1}
+
+
+def test_a_user_pool_that_cannot_be_read_is_retried_and_records_nothing(
+    notifying, ses, repository, table, confirmed
+):
+    # No such pool: AdminGetUser fails with ResourceNotFoundException, as it would on a denied
+    # or throttled call: nothing is sent, nothing recorded, SQS delivers the event again.
+    unreadable = CognitoCustomers(boto3.client("cognito-idp", region_name=REGION), "us-east-1_gone")
+
+    with pytest.raises(CustomerDirectoryUnavailable):
+        notifying.notify(
+            confirmed,
+            customers=unreadable,
+            mailer=SesMailer(ses, SENDER_EMAIL),
+            notifications=repository,
+        )
+
+    assert sent_messages() == [] and table_items(table) == []

@@ -40,3 +40,5 @@ class SendNotificationSettings(Settings):
     notifications_table_name: str = Field(alias="NOTIFICATIONS_TABLE_NAME", min_length=1)
     # A verified SES identity; the function's IAM policy lets it send from this address only.
     sender_email: str = Field(alias="SENDER_EMAIL", min_length=1)
+    # The user pool that signs customers in and holds their verified addresses.
+    user_pool_id: str = Field(alias="USER_POOL_ID", min_length=1)

@@ -19,3 +19,11 @@ class NotificationDeliveryFailed(Exception):
     def __init__(self, error_code: str):
         super().__init__(f"SES did not accept the email: {error_code}")
         self.error_code = error_code
+
+
+class CustomerDirectoryUnavailable(Exception):
+    """The user pool could not be read (throttled, no permission, ...): retried by SQS."""
+
+    def __init__(self, error_code: str):
+        super().__init__(f"the customer's address could not be read: {error_code}")
+        self.error_code = error_code

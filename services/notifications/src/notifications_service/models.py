@@ -45,13 +45,25 @@ EmailAddress = Annotated[
     ),
 ]
 
+_email_address: TypeAdapter[str] = TypeAdapter(EmailAddress)
+
+
+def is_deliverable(address: str) -> bool:
+    """Whether SES would take `address` as a recipient (an address stored elsewhere may not)."""
+    try:
+        _email_address.validate_python(address)
+    except ValueError:
+        return False
+    return True
+
+
 # Identifiers (of customers, orders, skus, requests) become DynamoDB keys and log fields:
 # printable ASCII without spaces or control characters; each use bounds the length.
 IDENTIFIER_PATTERN = r"^[!-~]+$"
 Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_PATTERN)]
 
 CHECKOUT_SOURCE = "ecommerce.checkout"
-# Errors never quote the input: an event carries the customer's address.
+# Errors never quote the input: whatever a producer put in an event stays out of the logs.
 _ERRORS_WITHOUT_INPUT = ConfigDict(hide_input_in_errors=True)
 
 
@@ -63,10 +75,11 @@ class OrderItem(BaseModel):
     name: str | None = None
 
 
+# The customer is named by id (the user pool's `sub`), never by address: events are kept
+# (archives, DLQs, logs of consumers) where an address must not be.
 class OrderConfirmedDetail(BaseModel):
     orderId: Identifier = Field(max_length=128)
-    customerId: Identifier | None = Field(default=None, max_length=64)
-    email: EmailAddress
+    customerId: Identifier = Field(max_length=64)
     amountCents: int = Field(strict=True, ge=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     items: list[OrderItem] = Field(min_length=1)
@@ -76,8 +89,7 @@ class OrderFailedDetail(BaseModel):
     """Only what the email needs: a failure email must not bounce on a missing order total."""
 
     orderId: Identifier = Field(max_length=128)
-    customerId: Identifier | None = Field(default=None, max_length=64)
-    email: EmailAddress
+    customerId: Identifier = Field(max_length=64)
     # The ASL error name (e.g. PaymentDeclined); never shown to the customer as is.
     reason: str | None = None
 

@@ -27,9 +27,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from notifications_service import notifying
+from notifications_service.adapters.customers import CognitoCustomers
 from notifications_service.adapters.mailer import SesMailer
 from notifications_service.config import SendNotificationSettings
-from notifications_service.errors import InvalidNotificationEvent, NotificationDeliveryFailed
+from notifications_service.errors import (
+    CustomerDirectoryUnavailable,
+    InvalidNotificationEvent,
+    NotificationDeliveryFailed,
+)
 from notifications_service.models import (
     OrderConfirmedEvent,
     OrderFailedEvent,
@@ -48,6 +53,7 @@ dynamodb = boto3.client("dynamodb")
 repository = NotificationRepository(dynamodb, settings.notifications_table_name)
 ses_client = boto3.client("ses")
 mailer = SesMailer(ses_client, sender=settings.sender_email)
+customers = CognitoCustomers(boto3.client("cognito-idp"), settings.user_pool_id)
 
 
 # Parameters named as in Powertools' IdempotentHookFunction protocol, which mypy holds it to.
@@ -81,7 +87,7 @@ idempotency_config = IdempotencyConfig(
 )
 def send_notification(event: OrderConfirmedEvent | OrderFailedEvent) -> dict[str, str]:
     """Runs once per EventBridge event id; a redelivered copy gets the first result back."""
-    return notifying.notify(event, mailer=mailer, notifications=repository)
+    return notifying.notify(event, customers=customers, mailer=mailer, notifications=repository)
 
 
 def _order_id_for_logs(body: str) -> str | None:
@@ -125,6 +131,12 @@ def record_handler(record: SQSRecord) -> dict[str, str]:
     except NotificationDeliveryFailed as error:
         logger.error(
             "SES did not accept the email; SQS will retry it",
+            extra={"eventId": event.id, "errorCode": error.error_code},
+        )
+        raise
+    except CustomerDirectoryUnavailable as error:
+        logger.error(
+            "The customer's address could not be read; SQS will retry it",
             extra={"eventId": event.id, "errorCode": error.error_code},
         )
         raise

@@ -23,7 +23,6 @@ class OutcomeEvents:
         detail = {
             "orderId": order["orderId"],
             "customerId": order["customerId"],
-            "email": order["email"],
             "amountCents": order["amountCents"],
             "currency": order["currency"],
             "items": [
