@@ -7,7 +7,7 @@ def test_order_id_is_stable_per_customer_and_key():
     assert domain.order_id_for("c1", "k") != domain.order_id_for("c1", "k2")
 
 
-def test_checkout_input_carries_prices_from_the_quote_not_the_client():
+def test_checkout_input_carries_prices_from_the_quote_and_no_address():
     quote = {
         "currency": "USD",
         "amountCents": 2598,
@@ -19,7 +19,6 @@ def test_checkout_input_carries_prices_from_the_quote_not_the_client():
     assert domain.checkout_input(order, "tok_visa") == {
         "orderId": "o1",
         "customerId": "c1",
-        "email": "a@example.com",
         "currency": "USD",
         "amountCents": 2598,
         "paymentToken": "tok_visa",
