@@ -61,9 +61,7 @@ def test_the_access_log_is_one_json_object_of_who_what_and_how_it_ended_without_
     [stage] = of_type(translated, "AWS::ApiGateway::Stage").values()
     log_format = stage["AccessLogSetting"]["Format"]
     # What API Gateway fills in at run time, as it would for one request.
-    example = log_format.replace("$context.status", "200").replace(
-        "$context.responseLatency", "12"
-    )
+    example = log_format.replace("$context.status", "200").replace("$context.responseLatency", "12")
     entry = json.loads(example)
     assert {"requestId", "ip", "caller", "route", "status", "latencyMs"} <= set(entry)
     assert entry["caller"] == "$context.authorizer.claims.sub"
