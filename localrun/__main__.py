@@ -1,6 +1,7 @@
-"""`python -m localrun serve | invoke | demo | bench | soak | check`: the app on this machine.
+"""`python -m localrun serve | sign-in | invoke | demo | bench | soak | check`: the app here.
 
     python -m localrun serve                      # API, Lambda and AWS endpoints until Ctrl-C
+    python -m localrun sign-in --email ada@example.com   # an ID token from a running serve
     python -m localrun invoke ReserveStockFunction --event events/inventory/reserve-stock.json
     python -m localrun bench                      # timings on this machine (prints, asserts none)
     python -m localrun soak --orders 1000 --fault-rate 0.2 --seed 1   # faults, then invariants
@@ -21,10 +22,12 @@ import sys
 import threading
 from pathlib import Path
 
+from localrun.emulator import FAKE_CREDENTIALS
 from localrun.lambdas import LambdaServiceError
 from localrun.shop import Shop
+from localrun.signin import LOCAL_PASSWORD, sign_in
 from localrun.stack import DEFAULT_TEMPLATE, LocalApp
-from localrun.template import Function, TemplateError
+from localrun.template import REGION, Function, TemplateError
 
 
 def _print_log_line(function: Function, line: str) -> None:
@@ -59,7 +62,7 @@ def _seed(app: LocalApp) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    app = _app(args, api_port=args.api_port, lambda_port=args.lambda_port)
+    app = _app(args, api_port=args.api_port, lambda_port=args.lambda_port, aws_port=args.aws_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with app.start(virtual_time=args.virtual_time):
@@ -73,9 +76,55 @@ def serve(args: argparse.Namespace) -> int:
         print(f"AWS (moto)     {app.emulator.url}  (AWS_ENDPOINT_URL)")
         for machine in app.model.state_machines:
             print(f"State machine  {machine.arn}")
+        _print_sign_in(app)
         print("Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
+    return 0
+
+
+def _print_sign_in(app: LocalApp) -> None:
+    """How to call the orders routes: an ID token of a (local) customer account."""
+    if not app.model.user_pools:
+        return
+    pool = app.model.user_pool()
+    [client] = app.model.clients_of(pool)
+    endpoint = f"--endpoint-url {app.emulator.url} --region {REGION}"
+    aws = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws cognito-idp"
+    print(f"User pool      {pool.id}, app client {client.id}")
+    print("  an ID token for the orders routes (the account is made on first use):")
+    print("    TOKEN=$(python -m localrun sign-in --email ada@example.com)")
+    print(f'    curl -H "Authorization: $TOKEN" {app.api_url}/orders')
+    print("  or with the AWS CLI:")
+    print(
+        f"    {aws} admin-create-user {endpoint} --user-pool-id {pool.id} "
+        "--username ada@example.com --message-action SUPPRESS "
+        "--user-attributes Name=email,Value=ada@example.com Name=email_verified,Value=true"
+    )
+    print(
+        f"    {aws} admin-set-user-password {endpoint} --user-pool-id {pool.id} "
+        f"--username ada@example.com --password {LOCAL_PASSWORD} --permanent"
+    )
+    print(
+        f"    {aws} initiate-auth {endpoint} --client-id {client.id} "
+        "--auth-flow USER_PASSWORD_AUTH "
+        f"--auth-parameters USERNAME=ada@example.com,PASSWORD={LOCAL_PASSWORD} "
+        "--query AuthenticationResult.IdToken --output text"
+    )
+
+
+def sign_in_command(args: argparse.Namespace) -> int:
+    """Print an ID token of `--email` from the user pool of a running `serve`."""
+    import boto3
+
+    model = _app(args).model  # the model `serve` was started from: the same pool and client ids
+    pool = model.user_pool()
+    [client] = model.clients_of(pool)
+    cognito = boto3.client(
+        "cognito-idp", endpoint_url=args.endpoint, region_name=REGION, **FAKE_CREDENTIALS
+    )
+    result = sign_in(cognito, pool.id, client.id, args.email, args.password)
+    print(result["AccessToken"] if args.access_token else result["IdToken"])
     return 0
 
 
@@ -189,10 +238,24 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="run the application until Ctrl-C")
     serve_parser.add_argument("--api-port", type=int, default=3000)
     serve_parser.add_argument("--lambda-port", type=int, default=3001)
+    serve_parser.add_argument("--aws-port", type=int, default=3002, help="moto's")
     serve_parser.add_argument(
         "--virtual-time", action="store_true", help="skip Retry backoffs and Wait states"
     )
     serve_parser.set_defaults(run=serve)
+
+    sign_in_parser = commands.add_parser(
+        "sign-in", help="print a customer's ID token from a running serve (account made if new)"
+    )
+    sign_in_parser.add_argument("--email", required=True)
+    sign_in_parser.add_argument("--password", default=LOCAL_PASSWORD)
+    sign_in_parser.add_argument(
+        "--endpoint", default="http://127.0.0.1:3002", help="the AWS (moto) URL serve prints"
+    )
+    sign_in_parser.add_argument(
+        "--access-token", action="store_true", help="print the access token instead"
+    )
+    sign_in_parser.set_defaults(run=sign_in_command)
 
     invoke_parser = commands.add_parser("invoke", help="invoke one function once")
     invoke_parser.add_argument("function", help="logical id, name or ARN")

@@ -3,6 +3,8 @@
 Routes come from the template's OpenAPI `DefinitionBody`; each request becomes the proxy event
 API Gateway sends and the function's proxy response becomes the HTTP response. The URL has the
 deployed shape with the stage as first segment: http://127.0.0.1:PORT/{stage}/orders/{orderId}.
+Routes whose operation requires a user pool authorizer get API Gateway's check of the ID token
+first (`localrun.authorizer`): refused -> 401, accepted -> the claims in the event.
 Errors mirror API Gateway: unknown resource or method -> 403 "Missing Authentication Token",
 function error or malformed response -> 502 "Internal server error", a body over the payload
 quota (or an event over Lambda's) -> 413 "Request Too Long", no answer from the function within
@@ -25,6 +27,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from localrun.authorizer import Refusal, UserPoolAuthorizer
 from localrun.lambdas import InvocationResult, LambdaService, LambdaServiceError
 from localrun.loopback import LoopbackHandler, LoopbackServer
 from localrun.template import ACCOUNT_ID, Api, ApiRoute
@@ -86,8 +89,10 @@ def proxy_event(
     body: bytes,
     path_parameters: dict[str, str],
     source_ip: str,
+    claims: dict[str, str] | None = None,
 ) -> dict:
-    """The REST API (v1) Lambda proxy event for one request."""
+    """The REST API (v1) Lambda proxy event for one request; `claims` from a user pool
+    authorizer go to `requestContext.authorizer.claims`."""
     single_headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     for name, value in headers:
@@ -105,7 +110,7 @@ def proxy_event(
     now = datetime.now(UTC)
     request_id = str(uuid.uuid4())
     host = single_headers.get("Host") or single_headers.get("host") or "localhost"
-    return {
+    event: dict[str, Any] = {
         "resource": route.resource,
         "path": path,
         "httpMethod": method,
@@ -148,6 +153,9 @@ def proxy_event(
         "body": text_body,
         "isBase64Encoded": is_base64,
     }
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"claims": claims}
+    return event
 
 
 @dataclass(frozen=True)
@@ -197,8 +205,14 @@ class ApiGateway:
         *,
         integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
         max_request_bytes: int = MAX_REQUEST_BYTES,
+        authorizers: dict[str, UserPoolAuthorizer] | None = None,
     ):
-        """The limits default to API Gateway's; tests pass small ones to reach them quickly."""
+        """The limits default to API Gateway's; tests pass small ones to reach them quickly.
+        `authorizers`: by name, one for each of the API's user pool authorizers."""
+        missing = set(api.authorizers) - set(authorizers or {})
+        if missing:
+            raise ValueError(f"{api.logical_id}: no verifier for authorizers {sorted(missing)}")
+        self.authorizers = authorizers or {}
         self.api = api
         self.lambdas = lambdas
         self.integration_timeout = integration_timeout
@@ -239,6 +253,12 @@ class ApiGateway:
                 "MissingAuthenticationTokenException",
             )
         route, parameters = matched
+        claims = None
+        if route.authorizer is not None:
+            authorized = self.authorizers[route.authorizer].authorize(headers)
+            if isinstance(authorized, Refusal):
+                return _message(authorized.status, authorized.message, authorized.error_type)
+            claims = authorized
         event = proxy_event(
             api=self.api,
             route=route,
@@ -249,6 +269,7 @@ class ApiGateway:
             body=body,
             path_parameters=parameters,
             source_ip=source_ip,
+            claims=claims,
         )
         started = time.perf_counter()
         try:

@@ -38,7 +38,7 @@ class Credentials(TypedDict):
 
 FAKE_CREDENTIALS: Credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # The AWS services the application and the runner call on moto (boto3's typed client names).
-MotoService = Literal["dynamodb", "events", "ses", "sqs", "ssm", "stepfunctions"]
+MotoService = Literal["cognito-idp", "dynamodb", "events", "ses", "sqs", "ssm", "stepfunctions"]
 AwsService = MotoService | Literal["lambda"]  # the local app's: Lambda is the runner's own
 # Environment variables whose value is a sender address to verify in SES (the mail "from").
 SENDER_EMAIL_SUFFIX = "SENDER_EMAIL"
@@ -111,10 +111,10 @@ class _MotoServer:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> tuple[str, int]:
+    def start(self, port: int = 0) -> tuple[str, int]:
         application = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(
-            "127.0.0.1", 0, application, threaded=True, request_handler=_KeepAliveRequestHandler
+            "127.0.0.1", port, application, threaded=True, request_handler=_KeepAliveRequestHandler
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="moto-server", daemon=True
@@ -137,8 +137,10 @@ class Emulator:
     _running: Emulator | None = None  # moto's backends are per process: one emulator at a time
     _running_lock = threading.Lock()
 
-    def __init__(self, model: AppModel):
+    def __init__(self, model: AppModel, port: int = 0):
+        """`port` 0 picks a free one (tests); `serve` fixes it so clients know where it is."""
         self.model = model
+        self._port = port
         self._server: _MotoServer | None = None
         self._previous_moto_port: str | None = None
         self._previous_execute_state_machine: bool | None = None
@@ -159,7 +161,7 @@ class Emulator:
         if werkzeug_log.level == logging.NOTSET:
             werkzeug_log.setLevel(logging.WARNING)  # moto's per-request access log is noise here
         self._server = _MotoServer()
-        host, port = self._server.start()
+        host, port = self._server.start(self._port)
         self.url = f"http://{host}:{port}"
         # moto's Step Functions interpreter calls the other services (events, sqs, ...) at
         # http://localhost:$MOTO_PORT, read at call time.
@@ -235,6 +237,7 @@ class Emulator:
     def create_resources(self) -> None:
         """Create everything in the model, dependencies first (DLQs before their redrive)."""
         self._create_parameters()
+        self._create_user_pools()
         self._create_tables()
         self._create_queues()
         self._create_event_buses_and_rules()
@@ -247,6 +250,23 @@ class Emulator:
             ssm.put_parameter(
                 Name=parameter.name, Value=parameter.value, Type=parameter.type, Overwrite=True
             )
+
+    def _create_user_pools(self) -> None:
+        """The template's user pools and app clients, under the ids the template model gave
+        them (what Ref resolved to in SSM parameters, outputs and the API's authorizers)."""
+        cognito = self.client("cognito-idp")
+        for pool in self.model.user_pools:
+            created = cognito.create_user_pool(PoolName=pool.name, **pool.settings)["UserPool"]
+            _rekey_user_pool(created["Id"], pool.id, pool.arn)
+        for client in self.model.user_pool_clients:
+            created = cognito.create_user_pool_client(
+                UserPoolId=client.user_pool_id, ClientName=client.name, **client.settings
+            )["UserPoolClient"]
+            _rekey_user_pool_client(client.user_pool_id, created["ClientId"], client.id)
+
+    def jwks_url(self, user_pool_id: str) -> str:
+        """Where moto serves the pool's signing keys (Cognito's /.well-known/jwks.json)."""
+        return f"{self.url}/{user_pool_id}/.well-known/jwks.json"
 
     def _create_tables(self) -> None:
         dynamodb = self.client("dynamodb")
@@ -333,3 +353,27 @@ class Emulator:
                     f"moto named {machine.name} {created['stateMachineArn']}, "
                     f"the template expects {machine.arn}"
                 )
+
+
+# moto draws user pool and client ids at random; CloudFormation's are unknown until created too,
+# but the template model resolves Ref before anything exists. So each is moved to the model's id
+# in moto's backend (in this process). A private seam: tests/localrun/test_moto_seams.py fails
+# when moto moves it.
+
+
+def _rekey_user_pool(created_id: str, model_id: str, model_arn: str) -> None:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    backend = cognitoidp_backends[ACCOUNT_ID][REGION]
+    pool = backend.user_pools.pop(created_id)
+    pool.id, pool.arn = model_id, model_arn
+    backend.user_pools[model_id] = pool
+
+
+def _rekey_user_pool_client(user_pool_id: str, created_id: str, model_id: str) -> None:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    pool = cognitoidp_backends[ACCOUNT_ID][REGION].user_pools[user_pool_id]
+    client = pool.clients.pop(created_id)
+    client.id = model_id
+    pool.clients[model_id] = client

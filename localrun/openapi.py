@@ -25,11 +25,25 @@ DOCUMENT = REPO_ROOT / "docs" / "api" / "openapi.json"
 TITLE = "Serverless checkout API"
 VERSION = "1.0"
 
+# How a caller signs in, by the name the handlers' routes (`security=`) and the template's
+# authorizer both use: a Cognito user pool ID token in the Authorization header.
+SECURITY_SCHEMES = {
+    "CustomerSignIn": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": 'A customer\'s Cognito user pool ID token ("Bearer " prefix optional), '
+        "verified by API Gateway's user pool authorizer: signature, issuer, expiry, token_use=id.",
+    }
+}
+
 _DESCRIBE = """
 import importlib, json, sys
+from aws_lambda_powertools.event_handler.openapi.models import APIKey
 sys.path.insert(0, sys.argv[1])
 app = importlib.import_module(sys.argv[2]).app
-print(app.get_openapi_json_schema(title=sys.argv[3], version=sys.argv[4]))
+schemes = {name: APIKey.model_validate(s) for name, s in json.loads(sys.argv[5]).items()}
+print(app.get_openapi_json_schema(title=sys.argv[3], version=sys.argv[4], security_schemes=schemes))
 """
 
 
@@ -45,7 +59,10 @@ def describe(function: Function) -> dict[str, Any]:
     }
     module = function.handler.rpartition(".")[0]
     described = subprocess.run(
-        [sys.executable, "-I", "-c", _DESCRIBE, str(function.code_dir), module, TITLE, VERSION],
+        [
+            *(sys.executable, "-I", "-c", _DESCRIBE, str(function.code_dir), module),
+            *(TITLE, VERSION, json.dumps(SECURITY_SCHEMES)),
+        ],
         env=environment,
         capture_output=True,
         text=True,
@@ -63,7 +80,7 @@ def generate(template: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
         "openapi": None,
         "info": {"title": TITLE, "version": VERSION},
         "paths": {},
-        "components": {"schemas": {}},
+        "components": {"schemas": {}, "securitySchemes": {}},
     }
     for function in functions:
         part = describe(function)
@@ -74,6 +91,10 @@ def generate(template: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
             if clash:
                 raise ValueError(f"{path} {sorted(clash)} is served by two functions")
             taken.update(operations)
+        used = {name for op in operations_of(part) for r in op.get("security", []) for name in r}
+        document["components"]["securitySchemes"].update(
+            (name, part["components"]["securitySchemes"][name]) for name in sorted(used)
+        )
         schemas = document["components"]["schemas"]
         for name, schema in part.get("components", {}).get("schemas", {}).items():
             if schemas.setdefault(name, schema) != schema:
@@ -81,6 +102,10 @@ def generate(template: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document
+
+
+def operations_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for ops in document["paths"].values() for op in ops.values() if isinstance(op, dict)]
 
 
 def render(document: dict[str, Any]) -> str:

@@ -1,8 +1,10 @@
 """The customer's and the operator's view of a running `LocalApp`: what the demo, the
 end-to-end tests and the benchmark do and read.
 
-Customers go through the HTTP API only. Operators read what AWS would show them: execution
-histories, the payments table, the alerts queue, the mail SES sent, the events on the bus.
+Customers go through the HTTP API only, signed in to the user pool (an account per email
+address, created on first use) with their ID token on every orders request. Operators read what
+AWS would show them: execution histories, the payments table, the alerts queue, the mail SES
+sent, the events on the bus.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from urllib.parse import urlsplit
 
 import boto3
 
+from localrun.authorizer import EXPIRED
 from localrun.emulator import FAKE_CREDENTIALS
 from localrun.stack import REPO_ROOT, LocalApp
 from localrun.template import REGION
@@ -34,6 +37,7 @@ EVENT_SOURCE = "ecommerce.checkout"
 # same Idempotency-Key: in progress (409), the function failed or timed out (502, 504), a
 # dependency was unavailable (503).
 RETRIED_STATUSES = frozenset({409, 502, 503, 504})
+DEFAULT_CUSTOMER = "ada@example.com"
 
 
 @dataclass
@@ -66,6 +70,9 @@ class Shop:
         self._tap_url: str | None = None
         self._tapped: list[dict] = []
         self._connections = threading.local()  # one kept-alive API connection per thread
+        self._tokens: dict[str, str] = {}  # ID token by customer email
+        self._tokens_lock = threading.Lock()
+        self._owners: dict[str, str] = {}  # the customer (email) who placed each order
 
     # -- set-up ---------------------------------------------------------------
 
@@ -112,17 +119,38 @@ class Shop:
 
     # -- the customer's side: HTTP ------------------------------------------------
 
-    def request(self, method: str, path: str, body: Any = None, headers=None) -> Response:
+    def id_token(self, email: str, *, fresh: bool = False) -> str:
+        """The customer's ID token: signed in (their account created) on first use."""
+        with self._tokens_lock:
+            if fresh or email not in self._tokens:
+                self._tokens[email] = self.app.sign_in(email)["IdToken"]
+            return self._tokens[email]
+
+    def request(
+        self, method: str, path: str, body: Any = None, headers=None, *, as_customer: str = ""
+    ) -> Response:
         """One API call on this thread's kept-alive connection, as browsers and SDKs make them,
-        sent again up to `retries` times while its answer leaves the outcome open."""
+        sent again up to `retries` times while its answer leaves the outcome open.
+        `as_customer`: the email of the customer whose ID token goes in Authorization (signed
+        in again once if it has expired)."""
         retried: list[int] = []
         while True:
-            response = self._send(method, path, body, headers)
+            response = self._send_as(as_customer, method, path, body, headers)
             if response.status not in RETRIED_STATUSES or len(retried) == self.retries:
                 response.retried = retried
                 return response
             time.sleep(2 ** len(retried))
             retried.append(response.status)
+
+    def _send_as(self, customer: str, method: str, path: str, body: Any, headers) -> Response:
+        if not customer:
+            return self._send(method, path, body, headers)
+        signed_in = {**(headers or {}), "Authorization": self.id_token(customer)}
+        response = self._send(method, path, body, signed_in)
+        if response.status == 401 and response.body == {"message": EXPIRED}:
+            signed_in["Authorization"] = self.id_token(customer, fresh=True)
+            response = self._send(method, path, body, signed_in)
+        return response
 
     def _send(self, method: str, path: str, body: Any, headers) -> Response:
         data = body if isinstance(body, bytes | None) else json.dumps(body).encode()
@@ -154,21 +182,21 @@ class Shop:
         self,
         items: list[dict],
         payment_token: str = "tok_visa",
-        customer_id: str = "cust-demo",
-        email: str = "ada@example.com",
+        email: str = DEFAULT_CUSTOMER,
         idempotency_key: str | None = None,
     ) -> Response:
-        body = {
-            "customerId": customer_id,
-            "email": email,
-            "paymentToken": payment_token,
-            "items": items,
-        }
+        """Placed by the customer signed in as `email` (the order's mail goes there)."""
+        body = {"paymentToken": payment_token, "items": items}
         key = idempotency_key or str(uuid.uuid4())
-        return self.request("POST", "/orders", body, {"Idempotency-Key": key})
+        placed = self.request("POST", "/orders", body, {"Idempotency-Key": key}, as_customer=email)
+        if placed.status == 202:
+            self._owners[placed.body["orderId"]] = email
+        return placed
 
     def order(self, order_id: str) -> dict:
-        return self.request("GET", f"/orders/{order_id}").body
+        """The order as the customer who placed it (through this shop) reads it."""
+        owner = self._owners.get(order_id, DEFAULT_CUSTOMER)
+        return self.request("GET", f"/orders/{order_id}", as_customer=owner).body
 
     def available(self, sku: str) -> int:
         shown = self.request("GET", f"/products/{sku}")

@@ -46,14 +46,13 @@ MAIL_GRACE_SECONDS = 5.0
 
 def burst(shop: Shop, orders: list[dict], workers: int) -> list[Response]:
     """Every order placed at once by `workers` concurrent customers; each order is
-    {items, token?, key?, customer?, email?} and gets a fresh Idempotency-Key unless it names
-    one."""
+    {items, token?, key?, email?} (the customer, signed in as that address) and gets a fresh
+    Idempotency-Key unless it names one."""
 
     def place(order: dict) -> Response:
         return shop.place_order(
             order["items"],
             order.get("token", "tok_visa"),
-            customer_id=order.get("customer", "cust-burst"),
             email=order.get("email", "burst@example.com"),
             idempotency_key=order.get("key") or str(uuid.uuid4()),
         )
@@ -278,7 +277,6 @@ def soak_orders(count: int, rng: random.Random) -> list[dict]:
             {
                 "items": [{"sku": sku, "quantity": rng.randint(1, 3)} for sku in skus],
                 "token": rng.choices(list(TOKENS), weights=list(TOKENS.values()))[0],
-                "customer": f"cust-soak-{index % 50}",
                 "email": f"soak-{index % 50}@example.com",
             }
         )

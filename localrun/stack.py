@@ -24,11 +24,13 @@ import boto3
 from botocore.config import Config
 
 from localrun.api import ApiGateway
+from localrun.authorizer import UserPoolAuthorizer
 from localrun.emulator import FAKE_CREDENTIALS, AwsService, Emulator
 from localrun.lambdas import LambdaService, LogSink, log_to_logging
 from localrun.pollers import SqsPoller
 from localrun.schedules import Schedule
 from localrun.seams import MotoSeams, VirtualSleep
+from localrun.signin import LOCAL_PASSWORD, sign_in
 from localrun.template import (
     ACCOUNT_ID,
     DEFAULT_STACK_NAME,
@@ -68,8 +70,9 @@ class LocalApp:
         log_sink: LogSink = log_to_logging,
         api_port: int = 0,
         lambda_port: int = 0,
+        aws_port: int = 0,
     ):
-        """`api_port`/`lambda_port` 0 pick free ports (tests); `serve` can fix them."""
+        """`api_port`/`lambda_port`/`aws_port` 0 pick free ports (tests); `serve` fixes them."""
         self.template = Path(template).resolve()
         self.model: AppModel = load_app(
             self.template,
@@ -79,7 +82,7 @@ class LocalApp:
         )
         self._max_environments = max_environments
         self._log_sink = log_sink
-        self._api_port, self._lambda_port = api_port, lambda_port
+        self._api_port, self._lambda_port, self._aws_port = api_port, lambda_port, aws_port
         self._exit = contextlib.ExitStack()
         self._emulator: Emulator | None = None
         self._lambdas: LambdaService | None = None
@@ -100,7 +103,7 @@ class LocalApp:
                     "%s/%s: %s events are not emulated; it will not fire", stack, where, kind[6:]
                 )
         try:
-            emulator = self._emulator = Emulator(self.model)
+            emulator = self._emulator = Emulator(self.model, port=self._aws_port)
             self._exit.callback(emulator.stop)
             emulator.start()
             emulator.create_resources()
@@ -143,7 +146,11 @@ class LocalApp:
                     self.schedules.append(schedule)
 
             for api in self.model.apis:
-                gateway = ApiGateway(api, lambdas)
+                authorizers = {
+                    name: UserPoolAuthorizer(authorizer, self.model, emulator.jwks_url)
+                    for name, authorizer in api.authorizers.items()
+                }
+                gateway = ApiGateway(api, lambdas, authorizers=authorizers)
                 self._exit.callback(gateway.stop)
                 gateway.start(port=self._api_port)
                 self.gateways.append(gateway)
@@ -261,6 +268,13 @@ class LocalApp:
             token = page.get("nextToken")
             if not token:
                 return events
+
+    def sign_in(self, email: str, password: str = LOCAL_PASSWORD) -> dict[str, Any]:
+        """Sign a customer in to the app's user pool, creating their account (email verified)
+        on first use: InitiateAuth's AuthenticationResult (IdToken, AccessToken, ...)."""
+        pool = self.model.user_pool()
+        [client] = self.model.clients_of(pool)
+        return sign_in(self.client("cognito-idp"), pool.id, client.id, email, password)
 
     def sent_emails(self) -> list[dict[str, Any]]:
         """What the functions sent through SES (moto keeps it; nothing leaves the machine)."""

@@ -74,7 +74,7 @@ def checkout(shop: Shop, timeout: float = 60.0) -> Checkout:
     """Place a happy-path order and GET it every POLL_SECONDS until it is CONFIRMED/FAILED."""
     token, items, _ = ROUTES["happy path"]
     started = time.perf_counter()
-    placed = shop.place_order(items, token, customer_id="bench")
+    placed = shop.place_order(items, token, email="bench@example.com")
     post_ms = (time.perf_counter() - started) * 1000
     if placed.status != 202:
         return Checkout(f"HTTP {placed.status}", post_ms, post_ms)
@@ -188,7 +188,7 @@ class RouteRun:
 def run_route(shop: Shop, instrument: Instrument, route: str) -> RouteRun:
     """One order, waited for through the instrument: no polling load while the interpreter runs."""
     token, items, _ = ROUTES[route]
-    placed = shop.place_order(items, token, customer_id="bench")
+    placed = shop.place_order(items, token, email="bench@example.com")
     if placed.status != 202:
         raise RuntimeError(f"{route}: HTTP {placed.status} {placed.body}")
     order_id = placed.body["orderId"]

@@ -19,6 +19,7 @@ from localrun.template.model import (
     Api,
     ApiRoute,
     AppModel,
+    CognitoAuthorizer,
     EventBus,
     Function,
     Queue,
@@ -29,6 +30,8 @@ from localrun.template.model import (
     StateMachine,
     Table,
     TemplateError,
+    UserPool,
+    UserPoolClient,
 )
 from localrun.template.resolver import SUB_VARIABLE, Resolver
 
@@ -59,6 +62,8 @@ class ModelBuilder:
             "AWS::Serverless::StateMachine": (model.state_machines, self.state_machine),
             "AWS::StepFunctions::StateMachine": (model.state_machines, self.state_machine),
             "AWS::Serverless::Api": (model.apis, self.api),
+            "AWS::Cognito::UserPool": (model.user_pools, self.user_pool),
+            "AWS::Cognito::UserPoolClient": (model.user_pool_clients, self.user_pool_client),
         }
         for stack in self.r.stacks():
             for logical_id, resource in self.r.active_resources(stack):
@@ -254,11 +259,38 @@ class ModelBuilder:
             definition=definition,
         )
 
+    def user_pool(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> UserPool:
+        props = self.props(stack, resource)
+        return UserPool(
+            stack=stack.name,
+            logical_id=logical_id,
+            name=self.r.physical_name(stack, logical_id),
+            id=self.r.ref(stack, logical_id),
+            arn=self.r.get_att(stack, logical_id, "Arn"),
+            settings={k: v for k, v in props.items() if k not in ("UserPoolName", "UserPoolTags")},
+        )
+
+    def user_pool_client(
+        self, stack: Stack, logical_id: str, resource: dict[str, Any]
+    ) -> UserPoolClient:
+        props = self.props(stack, resource)
+        return UserPoolClient(
+            stack=stack.name,
+            logical_id=logical_id,
+            name=self.r.physical_name(stack, logical_id),
+            id=self.r.ref(stack, logical_id),
+            user_pool_id=str(props["UserPoolId"]),
+            settings={k: v for k, v in props.items() if k not in ("UserPoolId", "ClientName")},
+        )
+
     def api(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> Api:
         props = self.props(stack, resource)
         body = props.get("DefinitionBody")
         if not isinstance(body, dict):
             raise TemplateError(f"{stack.name}: {logical_id}: needs an inline DefinitionBody")
+        if "Auth" in props:
+            raise TemplateError(f"{logical_id}: SAM's Auth is not read; put it in DefinitionBody")
+        authorizers = _cognito_authorizers(body, f"{stack.name}: {logical_id}")
         routes = []
         for path, operations in body.get("paths", {}).items():
             for method, operation in operations.items():
@@ -273,14 +305,65 @@ class ModelBuilder:
                 if not match:
                     raise TemplateError(f"{logical_id} {method} {path}: not a Lambda uri")
                 verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
-                routes.append(ApiRoute(method=verb, resource=path, function_arn=match["arn"]))
+                security = operation.get("security", body.get("security")) or []
+                routes.append(
+                    ApiRoute(
+                        method=verb,
+                        resource=path,
+                        function_arn=match["arn"],
+                        authorizer=_required_authorizer(
+                            security, authorizers, f"{logical_id} {method} {path}"
+                        ),
+                    )
+                )
         return Api(
             stack=stack.name,
             logical_id=logical_id,
             rest_api_id=self.r.ref(stack, logical_id),
             stage_name=str(props.get("StageName", "Prod")),
             routes=routes,
+            authorizers=authorizers,
         )
+
+
+def _cognito_authorizers(body: dict[str, Any], where: str) -> dict[str, CognitoAuthorizer]:
+    """The definition's security schemes (OpenAPI 3 or Swagger 2) that are user pool authorizers;
+    any other API Gateway authorizer (Lambda, IAM) is not emulated, so it is an error."""
+    schemes = body.get("components", {}).get("securitySchemes") or body.get(
+        "securityDefinitions", {}
+    )
+    authorizers = {}
+    for name, scheme in schemes.items():
+        kind = scheme.get("x-amazon-apigateway-authtype")
+        settings = scheme.get("x-amazon-apigateway-authorizer", {})
+        if kind != "cognito_user_pools" or settings.get("type") != "cognito_user_pools":
+            raise TemplateError(f"{where}: security scheme {name} ({kind}) is not emulated")
+        if scheme.get("in") != "header" or "identityValidationExpression" in settings:
+            raise TemplateError(f"{where}: {name}: only a header token, without validation regex")
+        header = str(settings.get("identitySource", scheme["name"]))
+        authorizers[name] = CognitoAuthorizer(
+            name=name,
+            header=header.removeprefix("method.request.header."),
+            user_pool_arns=[str(arn) for arn in settings["providerARNs"]],
+        )
+    return authorizers
+
+
+def _required_authorizer(
+    security: list[dict[str, list[str]]], authorizers: dict[str, CognitoAuthorizer], where: str
+) -> str | None:
+    """The authorizer an operation's `security` asks for: none, or one user pool authorizer
+    without scopes (with scopes API Gateway wants access tokens, which is not emulated)."""
+    if not security:
+        return None
+    if len(security) != 1 or len(security[0]) != 1:
+        raise TemplateError(f"{where}: one security requirement of one scheme is emulated")
+    [(name, scopes)] = security[0].items()
+    if name not in authorizers:
+        raise TemplateError(f"{where}: security scheme {name} is not defined")
+    if scopes:
+        raise TemplateError(f"{where}: authorization scopes (access tokens) are not emulated")
+    return name
 
 
 def _merge_function_globals(globals_: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:

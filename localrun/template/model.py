@@ -117,10 +117,40 @@ class StateMachine:
 
 
 @dataclass(frozen=True)
+class UserPool:
+    stack: str
+    logical_id: str
+    name: str
+    id: str  # e.g. us-east-1_0a1b2c3d4: what Ref gives, and the tokens' issuer names
+    arn: str
+    settings: dict[str, Any]  # CreateUserPool's request, PoolName aside (CFN names the same)
+
+
+@dataclass(frozen=True)
+class UserPoolClient:
+    stack: str
+    logical_id: str
+    name: str
+    id: str  # what Ref gives: the ID tokens' `aud`
+    user_pool_id: str
+    settings: dict[str, Any]  # CreateUserPoolClient's request, UserPoolId and ClientName aside
+
+
+@dataclass(frozen=True)
+class CognitoAuthorizer:
+    """An OpenAPI security scheme of `x-amazon-apigateway-authtype: cognito_user_pools`."""
+
+    name: str
+    header: str  # where the token is (the identity source), e.g. Authorization
+    user_pool_arns: list[str]
+
+
+@dataclass(frozen=True)
 class ApiRoute:
     method: str  # upper case, or ANY
     resource: str  # the OpenAPI path template, e.g. /orders/{orderId}
     function_arn: str
+    authorizer: str | None = None  # the name of the Cognito authorizer it requires, if any
 
 
 @dataclass(frozen=True)
@@ -130,6 +160,7 @@ class Api:
     rest_api_id: str
     stage_name: str
     routes: list[ApiRoute]
+    authorizers: dict[str, CognitoAuthorizer] = field(default_factory=dict)
 
 
 @dataclass
@@ -145,6 +176,8 @@ class AppModel:
     functions: list[Function] = field(default_factory=list)
     state_machines: list[StateMachine] = field(default_factory=list)
     apis: list[Api] = field(default_factory=list)
+    user_pools: list[UserPool] = field(default_factory=list)
+    user_pool_clients: list[UserPoolClient] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)  # root stack outputs
     # (stack, logical id, type) of what is not emulated: log groups, alarms, IAM, permissions,
     # and function events other than SQS ("event:<Type>": those never fire locally).
@@ -165,6 +198,20 @@ class AppModel:
             if queue.arn == arn:
                 return queue
         raise KeyError(f"no queue with ARN {arn}")
+
+    def user_pool(self, ref: str | None = None) -> UserPool:
+        """The user pool by id, ARN or logical id, or the only one when `ref` is None."""
+        matches = [
+            pool
+            for pool in self.user_pools
+            if ref is None or ref in (pool.id, pool.arn, pool.logical_id)
+        ]
+        if len(matches) != 1:
+            raise KeyError(f"user pool {ref!r}: {len(matches)} matches")
+        return matches[0]
+
+    def clients_of(self, pool: UserPool) -> list[UserPoolClient]:
+        return [c for c in self.user_pool_clients if c.user_pool_id == pool.id]
 
     def state_machine(self, ref: str | None = None) -> StateMachine:
         """The state machine by name/logical id, or the only one when `ref` is None."""

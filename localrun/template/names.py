@@ -23,6 +23,8 @@ NAME_PROPERTY = {
     "AWS::StepFunctions::StateMachine": "StateMachineName",
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::IAM::Role": "RoleName",
+    "AWS::Cognito::UserPool": "UserPoolName",
+    "AWS::Cognito::UserPoolClient": "ClientName",
 }
 # AWS name length limits for the resources whose names we generate.
 NAME_LIMITS = {
@@ -50,6 +52,16 @@ def queue_url(queue_name: str) -> str:
 
 def fake_id(seed: str, length: int) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def user_pool_id(stack_name: str, logical_id: str) -> str:
+    """Cognito's shape: the region, an underscore, 9 characters."""
+    return f"{REGION}_{fake_id(f'{stack_name}/{logical_id}', 9)}"
+
+
+def user_pool_client_id(stack_name: str, logical_id: str) -> str:
+    """Cognito's shape: 26 lower-case letters and digits."""
+    return fake_id(f"{stack_name}/{logical_id}", 26)
 
 
 def generated_name(stack_name: str, logical_id: str, limit: int) -> str:

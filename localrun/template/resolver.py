@@ -316,6 +316,22 @@ def _root_resource_id(r: Resolver, stack: Stack, logical_id: str) -> str:
     return names.fake_id(f"{stack.name}/{logical_id}/root", 10)
 
 
+def _user_pool_id(r: Resolver, stack: Stack, logical_id: str) -> str:
+    return names.user_pool_id(stack.name, logical_id)
+
+
+def _user_pool_arn(r: Resolver, stack: Stack, logical_id: str) -> str:
+    return names.arn("cognito-idp", f"userpool/{_user_pool_id(r, stack, logical_id)}")
+
+
+def _user_pool_provider_name(r: Resolver, stack: Stack, logical_id: str) -> str:
+    return f"cognito-idp.{REGION}.amazonaws.com/{_user_pool_id(r, stack, logical_id)}"
+
+
+def _user_pool_client_id(r: Resolver, stack: Stack, logical_id: str) -> str:
+    return names.user_pool_client_id(stack.name, logical_id)
+
+
 def _stack_arn(r: Resolver, stack: Stack, logical_id: str) -> str:
     return names.stack_id(r.physical_name(stack, logical_id))
 
@@ -328,6 +344,8 @@ _REF_BY_TYPE: dict[str, ResourceValue] = {
     "AWS::SQS::Queue": _attribute("QueueUrl"),
     **dict.fromkeys(_STATE_MACHINE_TYPES + NESTED_STACK_TYPES, _attribute("Arn")),
     "AWS::Serverless::Api": _rest_api_id,
+    "AWS::Cognito::UserPool": _user_pool_id,
+    "AWS::Cognito::UserPoolClient": _user_pool_client_id,
 }
 
 
@@ -349,6 +367,13 @@ _ATTRIBUTES: dict[str, dict[str, ResourceValue]] = {
     "AWS::Logs::LogGroup": {"Arn": _arn("logs", "log-group:{name}:*")},
     "AWS::IAM::Role": {"Arn": _arn("iam", "role/{name}", region="")},
     "AWS::Serverless::Api": {"RootResourceId": _root_resource_id},
+    "AWS::Cognito::UserPool": {
+        "Arn": _user_pool_arn,
+        "UserPoolId": _user_pool_id,
+        "ProviderName": _user_pool_provider_name,
+        "ProviderURL": lambda r, s, i: f"https://{_user_pool_provider_name(r, s, i)}",
+    },
+    "AWS::Cognito::UserPoolClient": {"ClientId": _user_pool_client_id, "Name": _physical_name},
     **{kind: {"Arn": _stack_arn} for kind in NESTED_STACK_TYPES},
 }
 

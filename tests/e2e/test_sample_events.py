@@ -13,7 +13,7 @@ import pytest
 from localrun.stack import REPO_ROOT
 
 EVENTS = REPO_ROOT / "events"
-ORDER_ID = "a6198bf4-c1e3-5850-b8c9-71a8aa9817a8"  # what create-order's customer + key name
+ORDER_ID = "f38d6a7e-f6f5-503f-bf8c-badf67eec4d5"  # what create-order's customer + key name
 
 # Replayed after the order completed, in this order; the value is what the function answers.
 REPLAYS = [

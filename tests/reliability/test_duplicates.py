@@ -61,7 +61,7 @@ def test_concurrent_placements_of_the_same_order_never_start_two_checkouts(app, 
     """Ten customers, each sending its own request twice at the same moment (a client retry
     racing the first attempt): ten orders, ten executions."""
     orders = [
-        {"items": [{"sku": MUG, "quantity": 1}], "key": f"race-{i}", "customer": f"c-{i}"}
+        {"items": [{"sku": MUG, "quantity": 1}], "key": f"race-{i}", "email": f"c-{i}@example.com"}
         for i in range(10)
     ]
     answers = burst(shop, orders + orders, workers=20)

@@ -16,7 +16,7 @@ def execution_state(**changes) -> dict:
     """The checkout's execution input as the orders API writes it (every task receives the whole
     state, payment token included), with `changes` applied; a change to None removes the field."""
     state = {
-        "orderId": "a6198bf4-c1e3-5850-b8c9-71a8aa9817a8",
+        "orderId": "f38d6a7e-f6f5-503f-bf8c-badf67eec4d5",
         "customerId": "cust-0001",
         "email": "ada@example.com",
         "currency": "USD",

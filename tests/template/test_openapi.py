@@ -12,7 +12,10 @@ METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
 def routes(document: dict) -> dict[tuple[str, str], set[tuple[str, str, bool]]]:
-    """(path, method) -> {(parameter, location, required)}; header names are case-insensitive."""
+    """(path, method) -> {(parameter, location, required)}; header names are case-insensitive.
+    A route's sign-in is one more parameter: the header its security scheme reads the token from.
+    """
+    schemes = document.get("components", {}).get("securitySchemes", {})
     return {
         (path, method): {
             (
@@ -21,6 +24,11 @@ def routes(document: dict) -> dict[tuple[str, str], set[tuple[str, str, bool]]]:
                 bool(p.get("required", False)),
             )
             for p in operation.get("parameters", [])
+        }
+        | {
+            (f"{name}: {schemes[name]['name'].lower()}", schemes[name]["in"], True)
+            for requirement in operation.get("security", [])
+            for name in requirement
         }
         for path, operations in document["paths"].items()
         for method, operation in operations.items()
@@ -50,9 +58,30 @@ def test_every_route_documents_the_answers_it_gives_besides_success():
         responses = PUBLISHED["paths"][path][method]["responses"]
         assert any(code.startswith("2") for code in responses), f"{method} {path}: no success"
         assert "422" in responses, f"{method} {path}: invalid input not documented"
+        # API Gateway's own answers (its authorizer's 401s) have its shape; the rest are ours.
+        gateway = {"401"} if PUBLISHED["paths"][path][method].get("security") else set()
         for code, response in responses.items():
             if not code.startswith("2"):
                 schema = response["content"]["application/json"]["schema"]
-                assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (
-                    f"{method} {path} {code} is not the API's error shape"
+                shape = "GatewayError" if code in gateway else "ErrorResponse"
+                assert schema == {"$ref": f"#/components/schemas/{shape}"}, (
+                    f"{method} {path} {code} is not the {shape} shape"
                 )
+        assert ("401" in responses) == bool(gateway), f"{method} {path}: 401 documented wrongly"
+
+
+def test_the_template_signs_in_the_routes_the_handlers_serve_only_to_signed_in_customers():
+    signed_in = {
+        route
+        for route, parameters in routes(PUBLISHED).items()
+        if any(name.startswith("CustomerSignIn: ") for name, _, _ in parameters)
+    }
+    assert signed_in == {("/orders", "get"), ("/orders", "post"), ("/orders/{orderId}", "get")}
+    published = PUBLISHED["components"]["securitySchemes"]["CustomerSignIn"]
+    template = template_api_definition()["components"]["securitySchemes"]["CustomerSignIn"]
+    assert (template["type"], template["in"], template["name"]) == (
+        published["type"],
+        published["in"],
+        published["name"],
+    )
+    assert template["x-amazon-apigateway-authtype"] == "cognito_user_pools"

@@ -24,6 +24,16 @@ def create_event(body=None, key="key-1", raw_body=None):
     return event
 
 
+def signed_in_as(event: dict, sub: str, email: str = "", email_verified: str = "true") -> dict:
+    """The event as API Gateway's authorizer passes another customer's ID token (the sample's
+    other claims kept; every value a string, as API Gateway sends them)."""
+    claims = event["requestContext"]["authorizer"]["claims"]
+    claims.update({"sub": sub, "cognito:username": sub, "email_verified": email_verified})
+    if email:
+        claims["email"] = email
+    return event
+
+
 def binary_create_event(raw: bytes, key="key-1"):
     """A POST whose body API Gateway passes base64-encoded (bytes that are not UTF-8 text)."""
     event = create_event(key=key)
@@ -34,6 +44,9 @@ def binary_create_event(raw: bytes, key="key-1"):
 
 def list_event(**query: str) -> dict:
     event = load_event(LIST)
+    if not query:
+        event["queryStringParameters"] = event["multiValueQueryStringParameters"] = None
+        return event
     event["queryStringParameters"] = query
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
     return event

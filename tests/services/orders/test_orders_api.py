@@ -6,8 +6,19 @@ import json
 import pytest
 
 from tests.services.orders.conftest import executions, orders_in_table
-from tests.services.orders.helpers import CREATE, call, create_event, header, valid_body
+from tests.services.orders.helpers import (
+    CREATE,
+    call,
+    create_event,
+    header,
+    list_event,
+    signed_in_as,
+    valid_body,
+)
 from tests.support.events import load_event
+
+LIST_SAMPLE = "orders/orders-api-list-orders.json"
+SAMPLE_CUSTOMER = load_event(CREATE)["requestContext"]["authorizer"]["claims"]["sub"]
 
 
 def test_sample_event_places_a_priced_pending_order_and_starts_its_checkout(
@@ -87,8 +98,8 @@ BAD_BODIES = {
     "quantity not a number": (_first_item(quantity="two"), ["body", "items", 0, "quantity"]),
     "empty cart": (_with(items=[]), ["body", "items"]),
     "client price": (_first_item(unitPriceCents=1), ["body", "items", 0, "unitPriceCents"]),
-    "missing customer": (_without("customerId"), ["body", "customerId"]),
-    "bad email": (_with(email="not-an-email"), ["body", "email"]),
+    "a customer in the body": (_with(customerId="cust-0001"), ["body", "customerId"]),
+    "an email in the body": (_with(email="ada@example.com"), ["body", "email"]),
     "card number as token": (_with(paymentToken="4242424242424242"), ["body", "paymentToken"]),
     "items not a list": (_with(items={"sku": "SKU-MUG-WHT-12OZ"}), ["body", "items"]),
 }
@@ -196,9 +207,9 @@ def test_list_orders_pages_through_a_customers_orders_newest_first(orders_api, c
 @pytest.mark.parametrize(
     ("query", "status"),
     [
-        ({"customerId": "c", "limit": "0"}, 422),
-        ({"limit": "5"}, 422),
-        ({"customerId": "c", "nextToken": "%%%"}, 400),
+        ({"limit": "0"}, 422),
+        ({"limit": "101"}, 422),
+        ({"nextToken": "%%%"}, 400),
     ],
 )
 def test_bad_list_queries_are_4xx(orders_api, context, query, status):
@@ -216,10 +227,110 @@ def test_a_page_token_of_another_customers_orders_is_a_400(orders_api, context):
     event["multiValueQueryStringParameters"]["limit"] = ["1"]
     token = call(orders_api, event, context)[1]["nextToken"]
 
-    query = {"customerId": "someone-else", "nextToken": token}
+    query = {"nextToken": token}
     event["queryStringParameters"] = query
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
-    status, body, _ = call(orders_api, event, context)
+    status, body, _ = call(orders_api, signed_in_as(event, "someone-else"), context)
 
     assert status == 400
     assert "nextToken" in body["message"]
+
+
+# --- Sign-in: the customer is the ID token's sub, as API Gateway's authorizer passes it ---
+
+OTHER_CUSTOMER = "9b2d4f6a-8c0e-4a1b-9d3f-5e7a9c1b3d5f"
+
+
+def test_the_order_belongs_to_the_tokens_customer_and_is_mailed_to_its_verified_email(
+    orders_api, aws, context
+):
+    event = signed_in_as(create_event(), OTHER_CUSTOMER, email="grace@example.com")
+
+    status, body, _ = call(orders_api, event, context)
+
+    assert status == 202
+    assert (body["customerId"], body["email"]) == (OTHER_CUSTOMER, "grace@example.com")
+    [stored] = orders_in_table(aws)
+    assert (stored["customerId"], stored["email"]) == (OTHER_CUSTOMER, "grace@example.com")
+
+
+def test_the_same_idempotency_key_of_two_customers_places_two_orders(orders_api, aws, context):
+    _, first, _ = call(orders_api, create_event(key="k"), context)
+    _, second, _ = call(orders_api, signed_in_as(create_event(key="k"), OTHER_CUSTOMER), context)
+
+    assert first["orderId"] != second["orderId"]
+    assert len(orders_in_table(aws)) == 2
+
+
+@pytest.mark.parametrize(
+    "authorizer",
+    [None, {}, {"claims": None}, {"claims": {}}, {"claims": {"sub": ""}}],
+    ids=["no authorizer", "empty authorizer", "null claims", "no claims", "empty sub"],
+)
+@pytest.mark.parametrize("sample", [CREATE, "orders/orders-api-get-order.json", LIST_SAMPLE])
+def test_an_event_without_a_customer_is_a_401_and_writes_nothing(
+    orders_api, aws, context, authorizer, sample
+):
+    event = load_event(sample)
+    event["requestContext"]["authorizer"] = authorizer
+
+    status, body, _ = call(orders_api, event, context)
+
+    assert status == 401
+    assert "not signed in" in body["message"]
+    assert orders_in_table(aws) == []
+    assert executions(aws) == []
+
+
+@pytest.mark.parametrize(
+    ("claims", "problem"),
+    [
+        ({"email_verified": "false"}, "not verified"),
+        ({"email_verified": "true", "email": "ada@exämple.com"}, "cannot be mailed"),
+    ],
+    ids=["unverified", "not an address SES takes"],
+)
+def test_placing_without_a_mailable_verified_email_is_a_403_and_writes_nothing(
+    orders_api, aws, context, claims, problem
+):
+    event = create_event()
+    event["requestContext"]["authorizer"]["claims"].update(claims)
+
+    status, body, _ = call(orders_api, event, context)
+
+    assert status == 403
+    assert problem in body["message"]
+    assert orders_in_table(aws) == []
+    assert executions(aws) == []
+
+
+def test_another_customers_order_is_a_404_exactly_as_an_unknown_id(orders_api, context):
+    _, placed, _ = call(orders_api, load_event(CREATE), context)
+    theirs = load_event("orders/orders-api-get-order.json")
+    theirs["pathParameters"]["orderId"] = placed["orderId"]
+    unknown = load_event("orders/orders-api-get-order.json")
+    unknown["pathParameters"]["orderId"] = "no-such-order"
+
+    _, owner_view, _ = call(orders_api, copy.deepcopy(theirs), context)
+    status, body, _ = call(orders_api, signed_in_as(theirs, OTHER_CUSTOMER), context)
+    unknown_status, unknown_body, _ = call(
+        orders_api, signed_in_as(unknown, OTHER_CUSTOMER), context
+    )
+
+    assert owner_view == placed
+    assert (status, unknown_status) == (404, 404)
+    assert body == {
+        **unknown_body,
+        "message": unknown_body["message"].replace("no-such-order", placed["orderId"]),
+    }
+
+
+def test_the_listing_is_the_callers_orders_whatever_customer_the_query_names(orders_api, context):
+    _, mine, _ = call(orders_api, signed_in_as(create_event(key="a"), OTHER_CUSTOMER), context)
+    call(orders_api, create_event(key="b"), context)  # the sample's customer
+
+    event = signed_in_as(list_event(customerId=SAMPLE_CUSTOMER), OTHER_CUSTOMER)
+    status, page, _ = call(orders_api, event, context)
+
+    assert status == 200
+    assert [o["orderId"] for o in page["orders"]] == [mine["orderId"]]

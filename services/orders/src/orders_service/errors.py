@@ -43,3 +43,8 @@ class NotARestApiEvent(Exception):
 class UnreadableRequestBody(Exception):
     """A request body the API cannot read as JSON for a reason other than its syntax (a client
     error): nesting too deep, a number too long."""
+
+
+class NoMailableEmail(Exception):
+    """The signed-in customer's token carries no verified email address that the order's mail
+    can go to (a client error: verify the address, or change it, and sign in again)."""

@@ -9,6 +9,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     field_validator,
     model_validator,
 )
@@ -51,6 +52,11 @@ EmailAddress = Annotated[
 ]
 
 
+# The signed-in customer's verified address (the ID token's `email`), checked as SES takes it
+# before an order is placed, rather than failing in notifications after the sale.
+MAILABLE_ADDRESS = TypeAdapter(EmailAddress)
+
+
 class LineItem(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
@@ -62,11 +68,10 @@ class LineItem(BaseModel):
 class CreateOrderRequest(BaseModel):
     """What a client may send. Prices are not accepted: the catalog prices the cart."""
 
-    # Errors never quote the input: it holds the payment token and the customer's address.
+    # Errors never quote the input: it holds the payment token.
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    customerId: Identifier = Field(max_length=64)
-    email: EmailAddress
+    # No customerId or email: the customer is the signed-in one, mailed at their verified address.
     # A provider token from the payment page, never card data.
     paymentToken: Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_]{1,60}$")]
     items: list[LineItem] = Field(
@@ -164,6 +169,12 @@ class ValidationProblem(BaseModel):
     loc: list[str | int]
     type: str
     msg: str | None = None
+
+
+class GatewayError(BaseModel):
+    """What API Gateway itself answers (its authorizer's 401s, throttling, 5xx it raises)."""
+
+    message: str
 
 
 class ErrorResponse(BaseModel):

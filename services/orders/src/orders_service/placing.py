@@ -25,7 +25,8 @@ def place_order(
     workflow: CheckoutWorkflow,
     reconcile_after_seconds: int,
 ) -> dict[str, Any]:
-    """`command`: {customerId, idempotencyKey, request: the validated CreateOrderRequest}.
+    """`command`: {customerId, email, idempotencyKey, request: the validated CreateOrderRequest};
+    the customer and their verified email come from the ID token, never from the request.
 
     The order is due for the reconciler `reconcile_after_seconds` after it is placed, unless
     its checkout records an outcome first.
@@ -37,8 +38,8 @@ def place_order(
     order, created = orders.create(
         domain.new_order(
             order_id,
-            request["customerId"],
-            request["email"],
+            command["customerId"],
+            command["email"],
             quote,
             domain.now(),
             reconcile_after_seconds,

@@ -1,13 +1,19 @@
-"""Reading orders: one order by id, a customer's orders newest first."""
+"""Reading orders: one of a customer's orders by id, a customer's orders newest first."""
 
 from typing import Any
 
 from orders_service import domain
+from orders_service.errors import OrderNotFound
 from orders_service.repository import OrdersRepository
 
 
-def get_order(order_id: str, *, orders: OrdersRepository) -> dict[str, Any]:
-    return domain.public_view(orders.get(order_id))
+def get_order(order_id: str, customer_id: str, *, orders: OrdersRepository) -> dict[str, Any]:
+    """Raises OrderNotFound for another customer's order exactly as for an unknown id: the
+    answer must not tell a caller which order ids exist."""
+    order = orders.get(order_id)
+    if order["customerId"] != customer_id:
+        raise OrderNotFound(f"order {order_id} not found")
+    return domain.public_view(order)
 
 
 def list_orders(

@@ -1,7 +1,9 @@
-"""OrdersApiFunction: the orders REST API (place an order, read one, list a customer's).
+"""OrdersApiFunction: the orders REST API (place an order, read one, list the customer's).
 
 Routes and validation by the Powertools Event Handler (pydantic), flows in `placing` and
-`reading`; this module maps their outcomes and errors to HTTP.
+`reading`; this module maps their outcomes and errors to HTTP. Every route serves the signed-in
+customer only: API Gateway's Cognito authorizer has verified their ID token and hands its claims
+in `requestContext.authorizer.claims`; the customer is the token's `sub`, never a parameter.
 """
 
 import gc
@@ -27,6 +29,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from orders_service import placing, reading
 from orders_service.adapters.pricing import InventoryPricing
@@ -36,6 +39,7 @@ from orders_service.dynamodb import InvalidPageToken
 from orders_service.errors import (
     CatalogUnavailable,
     CheckoutNotStarted,
+    NoMailableEmail,
     NotARestApiEvent,
     OrderNotFound,
     UnknownSku,
@@ -43,8 +47,10 @@ from orders_service.errors import (
 )
 from orders_service.models import (
     IDENTIFIER_PATTERN,
+    MAILABLE_ADDRESS,
     CreateOrderRequest,
     ErrorResponse,
+    GatewayError,
     OrderPage,
     OrderView,
 )
@@ -57,7 +63,8 @@ orders = OrdersRepository(dynamodb, settings.orders_table_name)
 pricing = InventoryPricing(boto3.client("lambda"), settings.quote_prices_function_arn)
 workflow = CheckoutWorkflow(boto3.client("stepfunctions"), settings.checkout_state_machine_arn)
 
-# One order per customer and Idempotency-Key; reusing a key with another body is refused.
+# One order per customer (the token's sub) and Idempotency-Key; reusing a key with another
+# body is refused.
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="[customerId, idempotencyKey]",
     payload_validation_jmespath="request",
@@ -91,11 +98,20 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=IDENTIFIER_PATTERN),
 ]
 JSON = content_types.APPLICATION_JSON
+# The template's user pool authorizer (an ID token in the Authorization header), by its name there.
+SIGNED_IN: list[dict[str, list[str]]] = [{"CustomerSignIn": []}]
 
 
 def _answers(ok: int, model: type, description: str, *errors: tuple[int, str]) -> dict:
     """The responses a route really gives, for the published OpenAPI document."""
-    responses = {ok: {"description": description, "content": {JSON: {"model": model}}}}
+    responses = {
+        ok: {"description": description, "content": {JSON: {"model": model}}},
+        401: {
+            "description": "no valid ID token: API Gateway's authorizer answers "
+            '"Unauthorized", or "The incoming token has expired"',
+            "content": {JSON: {"model": GatewayError}},
+        },
+    }
     for status, why in (*errors, (422, "the request breaks the schema: each field is named")):
         responses[status] = {"description": why, "content": {JSON: {"model": ErrorResponse}}}
     return responses
@@ -116,14 +132,37 @@ def place_order_once(command: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+def _claims() -> dict[str, str]:
+    """The ID token's claims, as API Gateway's authorizer passes them (every value a string).
+    `handler` has refused any event without a customer, so `sub` is there."""
+    return app.current_event.request_context.authorizer.claims
+
+
+def _mailable_email(claims: dict[str, str]) -> str:
+    """The address the order's mail goes to: the account's, once the customer has proved it is
+    theirs (Cognito's `email_verified`), and one SES can send to."""
+    if claims.get("email_verified") != "true" or not claims.get("email"):
+        raise NoMailableEmail(
+            "the account's email address is not verified: verify it, sign in again, then retry "
+            "with the same Idempotency-Key"
+        )
+    try:
+        return MAILABLE_ADDRESS.validate_python(claims["email"])
+    except ValidationError as error:
+        problem = error.errors()[0]["msg"]
+        raise NoMailableEmail(f"the account's email address cannot be mailed: {problem}") from None
+
+
 @app.post(
     "/orders",
     summary="Place an order; its checkout runs asynchronously",
+    security=SIGNED_IN,
     responses=_answers(
         202,
         OrderView,
         "accepted: the order is PENDING and its checkout started (Location: the order)",
         (400, "the body is not UTF-8 text, or it nests JSON too deep or holds too long a number"),
+        (403, "the account's email address is not verified, or is not one SES can mail"),
         (409, "a request with this Idempotency-Key is still in progress"),
         (415, "the body is not sent as application/json"),
         (503, "pricing or the checkout could not be reached; retry with the same key"),
@@ -131,9 +170,11 @@ def place_order_once(command: dict[str, Any]) -> dict[str, Any]:
 )
 @tracer.capture_method
 def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> Response[dict]:
+    claims = _claims()
     placed = place_order_once(
         command={
-            "customerId": order.customerId,
+            "customerId": claims["sub"],
+            "email": _mailable_email(claims),
             "idempotencyKey": idempotency_key,
             "request": order.model_dump(),
         }
@@ -148,30 +189,33 @@ def create_order(order: CreateOrderRequest, idempotency_key: IdempotencyKey) -> 
 
 @app.get(
     "/orders/<orderId>",
-    summary="Read one order and its status",
-    responses=_answers(200, OrderView, "the order", (404, "no order with this id")),
+    summary="Read one of the customer's orders and its status",
+    security=SIGNED_IN,
+    responses=_answers(
+        200, OrderView, "the order", (404, "the customer has no order with this id")
+    ),
 )
 @tracer.capture_method
 def get_order(
     orderId: Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)],
 ) -> dict:
-    return reading.get_order(orderId, orders=orders)
+    return reading.get_order(orderId, _claims()["sub"], orders=orders)
 
 
 @app.get(
     "/orders",
-    summary="List a customer's orders, newest first",
+    summary="List the customer's orders, newest first",
+    security=SIGNED_IN,
     responses=_answers(
         200, OrderPage, "a page of orders", (400, "nextToken is not a token this listing issued")
     ),
 )
 @tracer.capture_method
 def list_orders(
-    customerId: Annotated[str, Query(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> dict:
-    return reading.list_orders(customerId, limit, nextToken, orders=orders)
+    return reading.list_orders(_claims()["sub"], limit, nextToken, orders=orders)
 
 
 def _error(status: HTTPStatus, message: str, **extra: Any) -> Response:
@@ -218,6 +262,11 @@ def invalid_page_token(error: InvalidPageToken) -> Response:
     return _error(HTTPStatus.BAD_REQUEST, str(error))
 
 
+@app.exception_handler(NoMailableEmail)
+def no_mailable_email(error: NoMailableEmail) -> Response:
+    return _error(HTTPStatus.FORBIDDEN, str(error))
+
+
 @app.exception_handler(UnknownSku)
 def unknown_sku(error: UnknownSku) -> Response:
     return _error(HTTPStatus.UNPROCESSABLE_ENTITY, str(error))
@@ -261,11 +310,36 @@ def _refuse_other_events(event: Any) -> None:
         raise NotARestApiEvent()
 
 
+def _signed_in(event: dict) -> bool:
+    """Whether the event carries a customer: the authorizer's claims with a `sub`. Without
+    them the function was invoked past API Gateway's authorizer (or with the route's authorizer
+    removed), and no one is there to serve."""
+    claims = ((event["requestContext"].get("authorizer") or {}).get("claims")) or {}
+    return isinstance(claims, dict) and isinstance(claims.get("sub"), str) and bool(claims["sub"])
+
+
+NOT_SIGNED_IN = {
+    "statusCode": HTTPStatus.UNAUTHORIZED,
+    "headers": {"Content-Type": JSON},
+    "body": json.dumps(
+        {
+            "statusCode": HTTPStatus.UNAUTHORIZED,
+            "message": "not signed in: the request carries no user pool claims; call the API "
+            "with a customer's ID token in the Authorization header",
+        }
+    ),
+    "isBase64Encoded": False,
+}
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     _refuse_other_events(event)
+    if not _signed_in(event):
+        logger.warning("refused: no authorizer claims in the event")
+        return NOT_SIGNED_IN
     idempotency_config.register_lambda_context(context)
     return app.resolve(event, context)
 
