@@ -1,6 +1,7 @@
 """The user pool authorizer's decisions on tokens it is handed (the e2e tests drive it over
 HTTP against moto; these look at what it passes on and how it reads the header)."""
 
+import json
 from pathlib import Path
 
 import jwt
@@ -45,7 +46,9 @@ def id_token(model, **changes) -> str:
         "email_verified": True,
         **changes,
     }
-    return jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "k1"})
+    # Signed as given (jwt.encode would refuse some of the malformed claims tested here).
+    payload = json.dumps(claims).encode()
+    return jwt.api_jws.encode(payload, KEY, algorithm="RS256", headers={"kid": "k1"})
 
 
 def test_claims_reach_the_function_as_api_gateway_writes_them(authorizer, model):
@@ -72,8 +75,10 @@ def test_the_header_is_found_in_any_case_with_or_without_bearer(authorizer, mode
         ({"token_use": "access"}, UNAUTHORIZED),
         ({"aud": "another-client"}, UNAUTHORIZED),
         ({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"}, UNAUTHORIZED),
+        ({"iss": ["not", "a", "string"]}, UNAUTHORIZED),
+        ({"sub": None}, UNAUTHORIZED),
     ],
-    ids=["expired", "access token", "another client", "another pool"],
+    ids=["expired", "access token", "another client", "another pool", "issuer a list", "no sub"],
 )
 def test_a_token_api_gateway_refuses_is_refused_with_its_message(
     authorizer, model, changes, message
