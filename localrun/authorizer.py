@@ -77,8 +77,8 @@ class UserPoolAuthorizer:
         if not token:
             return Refusal(401, UNAUTHORIZED)
         try:
-            unverified = jwt.decode(token, options={"verify_signature": False})
-            pool = self._pools.get(unverified.get("iss", ""))
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            pool = self._pools.get(issuer) if isinstance(issuer, str) else None
             if pool is None:
                 raise jwt.InvalidIssuerError("not a token of this authorizer's user pools")
             key = pool.keys.get_signing_key_from_jwt(token)

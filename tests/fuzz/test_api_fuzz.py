@@ -84,26 +84,30 @@ class KnownValues:
     """What the API holds, learned from its answers. A client names a catalog sku, its own
     orders, a page token it was given; the document's patterns alone almost never draw one, so
     every valid order would stop at 422 unknown sku and every read at 404. Valid requests are
-    mostly steered onto known values (see `_pick`); invalid ones stay as drawn."""
+    mostly steered onto known values (see `_pick`); invalid ones stay as drawn. Every orders
+    request, valid or not, is signed in as one of the customers (their real ID tokens): an
+    unsigned one would stop at API Gateway's 401 before the API saw it."""
 
     skus: list[str]
+    id_tokens: list[str]
     order_ids: list[str] = field(default_factory=list)
-    customer_ids: list[str] = field(default_factory=list)
     order_page_tokens: list[str] = field(default_factory=list)
     product_page_tokens: list[str] = field(default_factory=list)
 
     def steer(self, case: Any) -> None:
+        if case.path.startswith("/orders"):
+            drawn = (case.body, case.query, case.path_parameters)
+            token = self.id_tokens[zlib.crc32(repr(drawn).encode()) % len(self.id_tokens)]
+            case.headers = {**(case.headers or {}), "Authorization": token}
         if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
             return
         label, query, path = case.operation.label, case.query, case.path_parameters
         if label == "POST /orders" and isinstance(case.body, dict):
             body = case.body
-            body["customerId"] = _pick(self.customer_ids, body["customerId"])
             body["paymentToken"] = _pick(PAYING_TOKENS, body["paymentToken"])
             for line in body["items"]:
                 line["sku"] = _pick(self.skus, line["sku"])
         elif label == "GET /orders":
-            query["customerId"] = _pick(self.customer_ids, query["customerId"])
             if "nextToken" in query:
                 query["nextToken"] = _pick(self.order_page_tokens, query["nextToken"])
         elif label == "GET /orders/{orderId}":
@@ -119,7 +123,6 @@ class KnownValues:
         label, body = case.operation.label, response.json()
         if label == "POST /orders":
             _add(self.order_ids, body["orderId"])
-            _add(self.customer_ids, body["customerId"])
         elif label == "GET /orders":
             _add(self.order_page_tokens, body["nextToken"])
         elif label == "GET /products":
@@ -169,8 +172,9 @@ def seeded(shop) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def known(seeded) -> KnownValues:
-    return KnownValues(skus=list(seeded))
+def known(seeded, shop) -> KnownValues:
+    customers = ["fuzz-1@example.com", "fuzz-2@example.com"]
+    return KnownValues(skus=list(seeded), id_tokens=[shop.id_token(c) for c in customers])
 
 
 @pytest.fixture(scope="module")

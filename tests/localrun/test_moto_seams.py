@@ -329,3 +329,41 @@ def test_every_seam_is_watched_and_grouped_by_why_it_exists():
     assert {type(seam) for seam in installed.seams} == set(WATCHED)
     assert {type(seam).__module__ for seam in installed.fidelity} == {"localrun.seams.fidelity"}
     assert {type(seam).__module__ for seam in installed.speed} == {"localrun.seams.speed"}
+
+
+def test_a_user_pool_and_its_client_keep_working_under_the_ids_the_template_gave_them():
+    """localrun/emulator.py moves moto's random user pool and client ids to the template
+    model's (`_rekey_user_pool`, `_rekey_user_pool_client`): moto must still find both by them
+    in `cognitoidp_backends[...].user_pools` / `.clients`, and issue tokens naming them."""
+    import boto3
+    import jwt
+    from moto import mock_aws
+
+    from localrun.emulator import _rekey_user_pool, _rekey_user_pool_client
+    from localrun.signin import sign_in
+    from localrun.template import ACCOUNT_ID, REGION
+
+    pool_id, client_id = f"{REGION}_abcdef012", "0123456789abcdefghijklmnop"
+    arn = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/{pool_id}"
+    with mock_aws():
+        cognito = boto3.client("cognito-idp", region_name=REGION)
+        created = cognito.create_user_pool(PoolName="p", UsernameAttributes=["email"])
+        _rekey_user_pool(created["UserPool"]["Id"], pool_id, arn)
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName="c",
+            ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"],
+            ReadAttributes=["email", "email_verified"],
+        )["UserPoolClient"]
+        _rekey_user_pool_client(pool_id, client["ClientId"], client_id)
+
+        assert cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]["Arn"] == arn
+        token = sign_in(cognito, pool_id, client_id, "ada@example.com")["IdToken"]
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["iss"] == f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
+    assert (claims["aud"], claims["email"], claims["email_verified"]) == (
+        client_id,
+        "ada@example.com",
+        "true",
+    )

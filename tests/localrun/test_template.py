@@ -284,3 +284,53 @@ def test_schedule_events_are_read_and_other_event_types_are_listed_as_ignored(tm
     assert function.schedules == [ScheduleEventSource("Every", "rate(1 day)", True)]
     assert ("s", "Nightly.Events.Uploads", "event:S3") in model.ignored
     assert all(where != "Nightly.Events.Every" for _, where, _ in model.ignored)
+
+
+def test_the_user_pool_and_its_client_resolve_wherever_the_templates_name_them():
+    model = real_model()
+    pool = model.user_pool("UserPool")
+    [client] = model.clients_of(pool)
+    assert pool.id.startswith("us-east-1_") and len(pool.id) == len("us-east-1_") + 9
+    assert pool.arn == f"arn:aws:cognito-idp:us-east-1:123456789012:userpool/{pool.id}"
+    assert pool.settings["UsernameAttributes"] == ["email"]
+    assert client.settings["GenerateSecret"] is False
+    parameters = {p.name: p.value for p in model.ssm_parameters}
+    assert parameters["/ecommerce/dev/platform/user-pool/id"] == pool.id
+    assert parameters["/ecommerce/dev/platform/user-pool-client/id"] == client.id
+    assert (model.outputs["UserPoolId"], model.outputs["UserPoolClientId"]) == (pool.id, client.id)
+    [api] = model.apis
+    assert api.authorizers["CustomerSignIn"].user_pool_arns == [pool.arn]
+    assert api.authorizers["CustomerSignIn"].header == "Authorization"
+    required = {(r.method, r.resource): r.authorizer for r in api.routes}
+    assert required == {
+        ("POST", "/orders"): "CustomerSignIn",
+        ("GET", "/orders"): "CustomerSignIn",
+        ("GET", "/orders/{orderId}"): "CustomerSignIn",
+        ("GET", "/products"): None,
+        ("GET", "/products/{sku}"): None,
+    }
+
+
+def test_an_authorizer_that_is_not_emulated_fails_loudly(tmp_path):
+    path = write_template(
+        tmp_path,
+        """
+        Resources:
+          Api:
+            Type: AWS::Serverless::Api
+            Properties:
+              StageName: dev
+              DefinitionBody:
+                openapi: "3.0.1"
+                components:
+                  securitySchemes:
+                    Custom:
+                      type: apiKey
+                      name: Authorization
+                      in: header
+                      x-amazon-apigateway-authtype: custom
+                paths: {}
+        """,
+    )
+    with pytest.raises(TemplateError, match=r"Custom \(custom\) is not emulated"):
+        load_app(path)
