@@ -14,14 +14,14 @@ PAYMENT_TOKEN = "tok_live_4eC39HqLyjWDarjtT1zdp7dc"
 
 def execution_state(**changes) -> dict:
     """The checkout's execution input as the orders API writes it (every task receives the whole
-    state, payment token included), with `changes` applied; a change to None removes the field."""
+    state), with `changes` applied; a change to None removes the field."""
     state = {
         "orderId": "a6198bf4-c1e3-5850-b8c9-71a8aa9817a8",
         "customerId": "cust-0001",
         "email": "ada@example.com",
         "currency": "USD",
         "amountCents": 2598,
-        "paymentToken": PAYMENT_TOKEN,
+        "paymentReference": "payref_1a08236055bd5e1dbb20becc71bf5f9e",
         "items": [{"sku": "SKU-TSHIRT-BLK-M", "quantity": 2, "unitPriceCents": 1299}],
     }
     state.update(changes)

@@ -68,15 +68,16 @@ def new_order(
     }
 
 
-def checkout_input(order: dict, payment_token: str) -> dict:
-    """The state machine's execution input (the task contract in docs/service-conventions.md)."""
+def checkout_input(order: dict, payment_reference: str) -> dict:
+    """The state machine's execution input (the task contract in
+    docs/checkout-state-machine.md): the payments service's reference, never the token."""
     return {
         "orderId": order["orderId"],
         "customerId": order["customerId"],
         "email": order["email"],
         "currency": order["currency"],
         "amountCents": order["amountCents"],
-        "paymentToken": payment_token,
+        "paymentReference": payment_reference,
         "items": [
             {"sku": i["sku"], "quantity": i["quantity"], "unitPriceCents": i["unitPriceCents"]}
             for i in order["items"]
