@@ -202,6 +202,7 @@ def test_the_detector_finds_each_kind_of_secret(text):
         "payref_1a08236055bd5e1dbb20becc71bf5f9e, 1-6b0f7538-fb24a4ce2b3c13096900da2d",
         "stock_reserved, amountCents 4048, 4242424242424241 (not Luhn-valid)",
         "paymentToken, nextToken, Idempotency-Key",
+        "request ids abd46f1f-be30-4904-8987-4682f914814c, 12345678-1234-1234-1234-123456789012",
     ],
 )
 def test_the_detector_passes_ids_timestamps_and_amounts(text):

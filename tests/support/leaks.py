@@ -63,7 +63,8 @@ def assert_refused_without_showing_the_token(handler_module, payload, context, c
 # payment card does, 2-6: epoch milliseconds are 13 digits starting with 1).
 TOKEN = re.compile(r"(?<![A-Za-z0-9])tok_[A-Za-z0-9_]+")
 EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-DIGIT_RUN = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+# A whole run of digits: not part of a word (a hex id), nor of a longer run (a UUID's groups).
+DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])(?![ -]\d)")
 
 
 def luhn_valid(digits: str) -> bool:
