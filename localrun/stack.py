@@ -71,8 +71,11 @@ class LocalApp:
         api_port: int = 0,
         lambda_port: int = 0,
         aws_port: int = 0,
+        xray_daemon_address: str | None = None,
     ):
-        """`api_port`/`lambda_port`/`aws_port` 0 pick free ports (tests); `serve` fixes them."""
+        """`api_port`/`lambda_port`/`aws_port` 0 pick free ports (tests); `serve` fixes them.
+        `xray_daemon_address` (host:port): functions trace, and send their segments there (UDP),
+        as with `Tracing: Active` on AWS; by default tracing is off."""
         self.template = Path(template).resolve()
         self.model: AppModel = load_app(
             self.template,
@@ -83,6 +86,7 @@ class LocalApp:
         self._max_environments = max_environments
         self._log_sink = log_sink
         self._api_port, self._lambda_port, self._aws_port = api_port, lambda_port, aws_port
+        self._xray_daemon_address = xray_daemon_address
         self._exit = contextlib.ExitStack()
         self._emulator: Emulator | None = None
         self._lambdas: LambdaService | None = None
@@ -113,6 +117,7 @@ class LocalApp:
                 aws_endpoint_url=emulator.url,
                 max_environments=self._max_environments,
                 log_sink=self._log_sink,
+                xray_daemon_address=self._xray_daemon_address,
             )
             self._exit.callback(lambdas.stop)
             lambdas.start(port=self._lambda_port)

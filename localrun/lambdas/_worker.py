@@ -99,10 +99,19 @@ def _exit_when_orphaned(parent_pid: int) -> None:
     os._exit(1)
 
 
+def _trace_header() -> str:
+    """What the runtime puts in _X_AMZN_TRACE_ID for each invocation: a new trace, sampled when
+    the runner gave the function an X-Ray daemon to send segments to."""
+    root = f"1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+    sampled = 1 if "AWS_XRAY_DAEMON_ADDRESS" in os.environ else 0
+    return f"Root={root};Parent={os.urandom(8).hex()};Sampled={sampled}"
+
+
 def _invoke(handler: Handler, request: dict[str, Any], init_ms: float | None) -> dict[str, Any]:
     started = time.perf_counter()
     request_id = request["requestId"]
     reply: dict[str, Any]
+    os.environ["_X_AMZN_TRACE_ID"] = _trace_header()
     print(f"START RequestId: {request_id} Version: $LATEST", flush=True)
     try:
         result = handler(json.loads(request["payload"]), LambdaContext(request))

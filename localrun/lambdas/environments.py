@@ -44,15 +44,22 @@ def log_to_logging(function: Function, line: str) -> None:
 
 
 def runtime_environment(
-    function: Function, *, aws_endpoint_url: str, lambda_endpoint_url: str
+    function: Function,
+    *,
+    aws_endpoint_url: str,
+    lambda_endpoint_url: str,
+    xray_daemon_address: str | None = None,
 ) -> dict[str, str]:
     """The template's variables plus what the Lambda runtime sets, and nothing of ours.
 
     The runtime's reserved variables win over the template's, as in Lambda (which refuses
     to deploy a template setting them); POWERTOOLS_* defaults yield to the template.
+    Tracing is off unless `xray_daemon_address` names a daemon (host:port, UDP) to send the
+    segments to, as Lambda's own daemon receives them with `Tracing: Active`.
     """
     stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-    defaults = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}
+    tracing = "false" if xray_daemon_address else "true"
+    defaults = {"POWERTOOLS_TRACE_DISABLED": tracing, "POWERTOOLS_DEV": "false"}
     reserved = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "en_US.UTF-8",
@@ -70,6 +77,7 @@ def runtime_environment(
         "AWS_LAMBDA_LOG_STREAM_NAME": stream,
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        **({"AWS_XRAY_DAEMON_ADDRESS": xray_daemon_address} if xray_daemon_address else {}),
         **FAKE_CREDENTIALS,
         # Every SDK call goes to the emulator, and Lambda calls come back to this service.
         "AWS_ENDPOINT_URL": aws_endpoint_url,

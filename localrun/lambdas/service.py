@@ -73,10 +73,13 @@ class LambdaService:
         max_request_bytes: int = MAX_REQUEST_BYTES,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_async_request_bytes: int = MAX_ASYNC_REQUEST_BYTES,
+        xray_daemon_address: str | None = None,
     ):
-        """The limits default to Lambda's; tests pass small ones to reach them quickly."""
+        """The limits default to Lambda's; tests pass small ones to reach them quickly.
+        `xray_daemon_address` (host:port) turns tracing on: segments go there over UDP."""
         self.functions = list(functions)
         self.aws_endpoint_url = aws_endpoint_url
+        self.xray_daemon_address = xray_daemon_address
         self.log_sink = log_sink
         self.init_timeout = init_timeout
         self.max_request_bytes = max_request_bytes
@@ -330,6 +333,7 @@ class LambdaService:
                 function,
                 aws_endpoint_url=self.aws_endpoint_url,
                 lambda_endpoint_url=self.endpoint_url,
+                xray_daemon_address=self.xray_daemon_address,
             ),
             self.log_sink,
         )

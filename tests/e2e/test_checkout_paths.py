@@ -236,7 +236,7 @@ def test_a_refund_that_keeps_failing_still_releases_stock_flags_the_order_and_al
     assert "reconcileAt" in shop.order_record(order["orderId"])
     alert = the_alert_for(shop, order)
     assert alert["alert"] == "CompensationFailed"
-    assert alert["state"]["refundError"]["Error"] == "PaymentProviderUnavailable"
+    assert alert["failedSteps"]["RefundPayment"]["Error"] == "PaymentProviderUnavailable"
 
 
 def test_a_crash_in_a_compensation_is_retried(app, shop):
@@ -279,7 +279,7 @@ def test_an_order_that_cannot_be_marked_failed_is_left_to_the_reconciler(app, sh
     assert names(route)[-3:] == ["MarkOrderFailed", "AlertCompensationFailed", "CompensationFailed"]
     assert step(route, "MarkOrderFailed").attempts == 5
     alert = the_alert_for(shop, order)
-    assert alert["state"]["markFailedError"]["Error"] == "RuntimeError"
+    assert alert["failedSteps"]["MarkOrderFailed"]["Error"] == "RuntimeError"
 
 
 def test_the_same_request_twice_places_one_order_and_runs_one_checkout(app, shop):
@@ -383,7 +383,10 @@ def test_a_confirmed_order_whose_event_cannot_be_published_alerts_operators(app,
     assert shop.available(SHIRT) == before - 1
     alert = the_alert_for(shop, order)
     assert alert["alert"] == "OutcomeEventNotPublished"
-    assert alert["error"]["Error"] == "EventBridge.FailedEntry"
+    assert (alert["failedStep"], alert["error"]) == (
+        "PublishOrderConfirmed",
+        "EventBridge.FailedEntry",
+    )
     assert [e["detail-type"] for e in shop.events_for(order["orderId"])] == ["OrderPlaced"]
 
 
@@ -403,7 +406,7 @@ def test_a_failure_whose_event_cannot_be_published_alerts_operators(app, shop):
     assert order["status"] == "FAILED" and order["reason"] == "PaymentDeclined"
     assert shop.available(SHIRT) == before
     alert = the_alert_for(shop, order)
-    assert alert["state"]["publishFailedError"]["Error"] == "EventBridge.FailedEntry"
+    assert alert["failedSteps"]["PublishOrderFailed"]["Error"] == "EventBridge.FailedEntry"
 
 
 # --------------------------------------------------------------------------- compensations failing
@@ -436,7 +439,7 @@ def test_a_release_that_keeps_failing_alerts_operators_and_says_the_stock_is_sti
     assert order["status"] == "FAILED" and order["reason"] == "PaymentDeclined"
     assert shop.available(SHIRT) == before - 1  # held until the reconciler releases it
     alert = the_alert_for(shop, order)
-    assert alert["state"]["releaseError"]["Error"] == "RuntimeError"
+    assert alert["failedSteps"]["ReleaseStock"]["Error"] == "RuntimeError"
 
 
 def test_a_lambda_task_that_keeps_timing_out_exhausts_its_retries_then_compensates(app, shop):

@@ -14,6 +14,9 @@ from localrun.stack import REPO_ROOT
 
 EVENTS = REPO_ROOT / "events"
 ORDER_ID = "f38d6a7e-f6f5-503f-bf8c-badf67eec4d5"  # what create-order's customer + key name
+# What the payments service answers for that order's payment, and for the declined sample's.
+PAYMENT_REFERENCE = "payref_fbb8f833abcd5c6fb7ee9d77898858bd"
+DECLINED_REFERENCE = "payref_816144ca6e17582e91002861d805eac7"
 
 # Replayed after the order completed, in this order; the value is what the function answers.
 REPLAYS = [
@@ -22,7 +25,10 @@ REPLAYS = [
     ("inventory/quote-prices.json", {"amountCents": 2 * 1299 + 1450}),
     ("inventory/reserve-stock.json", {"status": "COMMITTED"}),
     ("inventory/commit-stock.json", {"status": "COMMITTED"}),
+    # Placing the order registered its token: registering again answers the same reference.
+    ("payments/register-payment.json", {"paymentReference": PAYMENT_REFERENCE}),
     ("payments/charge-payment.json", {"status": "CAPTURED"}),
+    ("payments/register-payment-declined.json", {"paymentReference": DECLINED_REFERENCE}),
     ("payments/charge-payment-declined.json", {"errorType": "PaymentDeclined"}),
     ("orders/orders-api-get-order.json", {"statusCode": 200}),
     ("orders/orders-api-list-orders.json", {"statusCode": 200}),

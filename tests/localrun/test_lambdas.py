@@ -81,6 +81,28 @@ def test_handler_runs_with_the_template_environment_and_nothing_of_the_runner(
     assert 0 < body["remainingMs"] <= 5000
 
 
+TRACING = ["POWERTOOLS_TRACE_DISABLED", "AWS_XRAY_DAEMON_ADDRESS", "_X_AMZN_TRACE_ID"]
+
+
+def test_each_invocation_gets_its_own_trace_header_unsampled_without_a_daemon(lambdas):
+    first, second = (lambdas.invoke("WorkFunction", {"env": TRACING}).json() for _ in range(2))
+
+    assert first["env"]["POWERTOOLS_TRACE_DISABLED"] == "true"
+    assert first["env"]["AWS_XRAY_DAEMON_ADDRESS"] is None
+    headers = [body["env"]["_X_AMZN_TRACE_ID"] for body in (first, second)]
+    assert all(h.startswith("Root=1-") and h.endswith(";Sampled=0") for h in headers)
+    assert headers[0] != headers[1]
+
+
+def test_a_daemon_address_turns_tracing_on_and_samples_every_invocation(fixture_model):
+    with lambda_service(fixture_model, xray_daemon_address="127.0.0.1:2999") as service:
+        body = service.invoke("WorkFunction", {"env": TRACING}).json()
+
+    assert body["env"]["POWERTOOLS_TRACE_DISABLED"] == "false"
+    assert body["env"]["AWS_XRAY_DAEMON_ADDRESS"] == "127.0.0.1:2999"
+    assert body["env"]["_X_AMZN_TRACE_ID"].endswith(";Sampled=1")
+
+
 def test_cold_start_is_paid_once_per_environment_and_module_state_survives(lambdas):
     first = lambdas.invoke("WorkFunction", {})
     second = lambdas.invoke("WorkFunction", {})

@@ -1,6 +1,7 @@
 """Proving that a secret never leaves a function in an error or a log line."""
 
 import io
+import re
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,14 +15,14 @@ PAYMENT_TOKEN = "tok_live_4eC39HqLyjWDarjtT1zdp7dc"
 
 def execution_state(**changes) -> dict:
     """The checkout's execution input as the orders API writes it (every task receives the whole
-    state, payment token included), with `changes` applied; a change to None removes the field."""
+    state), with `changes` applied; a change to None removes the field."""
     state = {
         "orderId": "f38d6a7e-f6f5-503f-bf8c-badf67eec4d5",
         "customerId": "cust-0001",
         "email": "ada@example.com",
         "currency": "USD",
         "amountCents": 2598,
-        "paymentToken": PAYMENT_TOKEN,
+        "paymentReference": "payref_1a08236055bd5e1dbb20becc71bf5f9e",
         "items": [{"sku": "SKU-TSHIRT-BLK-M", "quantity": 2, "unitPriceCents": 1299}],
     }
     state.update(changes)
@@ -55,3 +56,36 @@ def assert_refused_without_showing_the_token(handler_module, payload, context, c
     printed = capsys.readouterr()
     for text in (failure_report(invalid.value), logs.getvalue(), printed.out, printed.err):
         assert PAYMENT_TOKEN not in text
+
+
+# What must not show where it does not belong: a provider token, an email address, a card-like
+# number (13-19 digits, spaces or dashes between them allowed, Luhn-valid, and starting as a
+# payment card does, 2-6: epoch milliseconds are 13 digits starting with 1).
+TOKEN = re.compile(r"(?<![A-Za-z0-9])tok_[A-Za-z0-9_]+")
+EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# A whole run of digits: not part of a word (a hex id), nor of a longer run (a UUID's groups).
+DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])(?![ -]\d)")
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, digit in enumerate(int(d) for d in reversed(digits)):
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def card_like_numbers(text: str) -> list[str]:
+    found = []
+    for run in DIGIT_RUN.findall(text):
+        digits = re.sub(r"[ -]", "", run)
+        if 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_valid(digits):
+            found.append(run)
+    return found
+
+
+def secrets_in(text: str, *, emails: bool = True) -> list[str]:
+    """The tokens, card-like numbers and (unless `emails` is False) email addresses in `text`."""
+    found = TOKEN.findall(text) + card_like_numbers(text)
+    return found + EMAIL_ADDRESS.findall(text) if emails else found

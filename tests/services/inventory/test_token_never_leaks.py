@@ -1,4 +1,4 @@
-"""Every stock task receives the whole execution state, payment token included: when its model
+"""Every stock task receives the whole execution state: when its model
 refuses the payload, neither the ValidationError (as Lambda reports it) nor any log line quotes
 the token, and nothing is written."""
 

@@ -6,6 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from orders_service.adapters.payments import PaymentRegistration
 from orders_service.adapters.pricing import InventoryPricing
 from tests.support.aws import set_aws_environment
 from tests.support.cfn import create_table
@@ -21,6 +22,7 @@ with pytest.MonkeyPatch.context() as collection_time:
 STATE_MACHINE_NAME = "checkout-test-checkout"
 STATE_MACHINE_ARN = f"arn:aws:states:us-east-1:123456789012:stateMachine:{STATE_MACHINE_NAME}"
 QUOTE_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:quote-prices"
+REGISTER_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:register-payment"
 
 CATALOG = {
     "SKU-TSHIRT-BLK-M": ("Classic T-Shirt, Black, M", 1299),
@@ -65,6 +67,24 @@ class FakeQuotePrices:
         }
 
 
+class FakeRegisterPayment:
+    """Stands in for payments' RegisterPayment Lambda contract: keeps the first token per order
+    and answers one opaque reference per order."""
+
+    def __init__(self):
+        self.tokens: dict[str, str] = {}
+        self.unavailable = False
+
+    def invoke(self, FunctionName, Payload):
+        assert FunctionName == REGISTER_FUNCTION_ARN
+        if self.unavailable:
+            return FakeQuotePrices._error("Sandbox.Timedout", "Task timed out after 10.00 seconds")
+        request = json.loads(Payload)
+        self.tokens.setdefault(request["orderId"], request["paymentToken"])
+        reference = f"payref_{list(self.tokens).index(request['orderId']):032x}"
+        return FakeQuotePrices._ok({"paymentReference": reference})
+
+
 @pytest.fixture
 def aws(monkeypatch):
     set_aws_environment(
@@ -72,6 +92,7 @@ def aws(monkeypatch):
         "orders",
         CHECKOUT_STATE_MACHINE_ARN=STATE_MACHINE_ARN,
         QUOTE_PRICES_FUNCTION_ARN=QUOTE_FUNCTION_ARN,
+        REGISTER_PAYMENT_FUNCTION_ARN=REGISTER_FUNCTION_ARN,
         RECONCILE_AFTER_SECONDS="900",
     )
     with mock_aws():
@@ -108,6 +129,7 @@ def orders_api(aws):
 
     module = importlib.reload(module)
     module.pricing = InventoryPricing(FakeQuotePrices(), QUOTE_FUNCTION_ARN)
+    module.payments = PaymentRegistration(FakeRegisterPayment(), REGISTER_FUNCTION_ARN)
     return module
 
 

@@ -16,11 +16,11 @@ def test_checkout_input_carries_prices_from_the_quote_and_no_address():
     order = domain.new_order(
         "o1", "c1", "a@example.com", quote, "2026-11-26T00:00:00.000+00:00", 900
     )
-    assert domain.checkout_input(order, "tok_visa") == {
+    assert domain.checkout_input(order, "payref_1") == {
         "orderId": "o1",
         "customerId": "c1",
         "currency": "USD",
         "amountCents": 2598,
-        "paymentToken": "tok_visa",
+        "paymentReference": "payref_1",
         "items": [{"sku": "S-1", "quantity": 2, "unitPriceCents": 1299}],
     }

@@ -34,7 +34,10 @@ def test_sample_event_places_a_priced_pending_order_and_starts_its_checkout(
     assert execution["name"] == body["orderId"]
     started = aws["sfn"].describe_execution(executionArn=execution["executionArn"])
     checkout_input = json.loads(started["input"])
-    assert checkout_input["paymentToken"] == "tok_visa"
+    # The token went to payments, once; the checkout carries payments' reference instead.
+    assert orders_api.payments._lambda.tokens == {body["orderId"]: "tok_visa"}
+    assert checkout_input["paymentReference"].startswith("payref_")
+    assert "tok_visa" not in started["input"]
     assert checkout_input["items"][0] == {
         "sku": "SKU-TSHIRT-BLK-M",
         "quantity": 2,
@@ -150,6 +153,20 @@ def test_catalog_outage_is_a_503_and_writes_nothing(orders_api, aws, context):
     status, _, _ = call(orders_api, create_event(), context)
     assert status == 503
     assert aws["table"].scan()["Items"] == []
+
+
+def test_payments_outage_is_a_503_that_writes_nothing_and_a_retry_places_the_order(
+    orders_api, aws, context
+):
+    orders_api.payments._lambda.unavailable = True
+    status, _, _ = call(orders_api, create_event(key="payments-down"), context)
+    assert status == 503
+    assert aws["table"].scan()["Items"] == [] and executions(aws) == []
+
+    orders_api.payments._lambda.unavailable = False
+    status, body, _ = call(orders_api, create_event(key="payments-down"), context)
+    assert (status, body["status"]) == (202, "PENDING")
+    assert len(executions(aws)) == 1
 
 
 def test_a_checkout_that_cannot_start_leaves_a_failed_order_not_a_pending_one(

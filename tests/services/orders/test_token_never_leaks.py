@@ -1,4 +1,4 @@
-"""UpdateOrderStatus receives the whole execution state, payment token included: when its model
+"""UpdateOrderStatus receives the whole execution state: when its model
 refuses the payload, neither the ValidationError (as Lambda reports it) nor any log line quotes
 the token, and the order is unchanged."""
 

@@ -24,7 +24,9 @@ TABLE_NAME = "payments-test"
 with pytest.MonkeyPatch.context() as collection_time:
     set_aws_environment(collection_time, "payments")
     from payments_service.adapters.simulated_provider import SimulatedProvider
+    from payments_service.models import RegisterPaymentRequest
     from payments_service.observability import metrics
+    from payments_service.registering import register_payment
     from payments_service.repository import PaymentRepository
 
 
@@ -89,6 +91,11 @@ def charge_handler(table):
 
 
 @pytest.fixture
+def register_handler(table):
+    return import_fresh("payments_service.handlers.register_payment")
+
+
+@pytest.fixture
 def refund_handler(table):
     return import_fresh("payments_service.handlers.refund_payment")
 
@@ -107,3 +114,29 @@ def snapshot(table):
 def load_event_fixture():
     """Loads events/payments/<name> (the same files `sam local invoke` uses)."""
     return service_events("payments")
+
+
+@pytest.fixture
+def register(payments):
+    """Registers an order's token as placing the order does; answers the payment reference."""
+
+    def run(order_id: str, token: str) -> str:
+        request = RegisterPaymentRequest.model_validate(
+            {"orderId": order_id, "paymentToken": token}
+        )
+        return register_payment(request, payments=payments)["paymentReference"]
+
+    return run
+
+
+@pytest.fixture
+def paying_event(load_event, register):
+    """A charge sample event (`charge-payment*.json`) with `changes`, after its order's token was
+    registered: the token of the matching `register-payment*.json` sample, or `paymentToken`."""
+
+    def build(event: str = "charge-payment.json", paymentToken: str | None = None, **changes):
+        charge = load_event(event) | changes
+        token = paymentToken or load_event(event.replace("charge-", "register-"))["paymentToken"]
+        return charge | {"paymentReference": register(charge["orderId"], token)}
+
+    return build

@@ -16,11 +16,11 @@ from payments_service.refunding import refund_payment
 
 
 @pytest.fixture
-def charge_request(load_event):
-    """The sample event's request, with `changes`."""
+def charge_request(paying_event):
+    """The sample event's request, with `changes`, its token registered (`paymentToken`)."""
 
     def build(event: str = "charge-payment.json", **changes) -> ChargePaymentRequest:
-        return ChargePaymentRequest.model_validate(load_event(event) | changes)
+        return ChargePaymentRequest.model_validate(paying_event(event, **changes))
 
     return build
 
@@ -43,7 +43,9 @@ def provider_charges(items: dict) -> list[dict]:
     ]
 
 
-def test_charge_captures_once_and_stores_no_token(charge, charge_request, snapshot):
+def test_charge_captures_once_and_keeps_the_token_in_its_registration_only(
+    charge, charge_request, snapshot
+):
     request = charge_request()
 
     result = charge()
@@ -59,7 +61,8 @@ def test_charge_captures_once_and_stores_no_token(charge, charge_request, snapsh
     assert payment["providerChargeId"] == provider_charge["chargeId"]
     assert payment["attempts"] == 1
     assert "providerRefundId" not in payment and "declineCode" not in payment
-    assert request.paymentToken.get_secret_value() not in repr(items)
+    holding_the_token = [pk for pk, item in items.items() if "tok_visa" in repr(item)]
+    assert holding_the_token == [f"PAYMENTREF#{request.orderId}"]
 
 
 def test_charging_the_same_order_twice_returns_the_first_result_and_charges_once(charge, snapshot):
@@ -128,9 +131,9 @@ def test_other_declines(charge, charge_request, snapshot, token, error, code):
 
 
 def test_provider_outage_is_transient_and_the_retry_captures_one_charge(
-    charge, charge_request, snapshot
+    charge, load_event, snapshot
 ):
-    payment_pk = f"PAYMENT#{charge_request().orderId}"
+    payment_pk = f"PAYMENT#{load_event('charge-payment.json')['orderId']}"
 
     for attempt in (1, 2):
         with pytest.raises(PaymentProviderUnavailable):

@@ -13,10 +13,15 @@ from payments_service.errors import (
     PaymentConflict,
     PaymentDeclined,
 )
-from payments_service.models import ChargePaymentRequest, PaymentRecord, PaymentStatus
+from payments_service.models import (
+    ChargePaymentRequest,
+    PaymentRecord,
+    PaymentStatus,
+    RegisterPaymentRequest,
+)
 
 REQUEST = ChargePaymentRequest(
-    orderId="ord-1", amountCents=2598, currency="USD", paymentToken="tok_visa"
+    orderId="ord-1", amountCents=2598, currency="USD", paymentReference="payref_1"
 )
 
 
@@ -108,25 +113,53 @@ def test_only_an_unrefunded_charge_on_a_cancelled_payment_needs_a_late_refund(ca
         {"currency": "usd"},
         {"currency": "US"},
         {"currency": "USDX"},
-        {"paymentToken": ""},
-        {"paymentToken": "   "},
+        {"paymentReference": ""},
+        {"paymentReference": "pay ref"},
+        {"paymentReference": "p" * 129},
         {"orderId": ""},
     ],
 )
 def test_charge_request_validation(change):
-    payload = {"orderId": "ord-1", "amountCents": 2598, "currency": "USD", "paymentToken": "tok_x"}
+    payload = {"orderId": "ord-1", "amountCents": 2598, "currency": "USD", "paymentReference": "r"}
     with pytest.raises(ValidationError):
         ChargePaymentRequest.model_validate(payload | change)
 
 
-@pytest.mark.parametrize("missing", ["orderId", "amountCents", "currency", "paymentToken"])
+@pytest.mark.parametrize("missing", ["orderId", "amountCents", "currency", "paymentReference"])
 def test_charge_request_fields_are_required(missing):
-    payload = {"orderId": "ord-1", "amountCents": 2598, "currency": "USD", "paymentToken": "tok_x"}
+    payload = {"orderId": "ord-1", "amountCents": 2598, "currency": "USD", "paymentReference": "r"}
     del payload[missing]
     with pytest.raises(ValidationError):
         ChargePaymentRequest.model_validate(payload)
 
 
 def test_the_token_never_shows_in_a_repr_or_dump():
-    assert "tok_visa" not in repr(REQUEST)
-    assert "tok_visa" not in str(REQUEST.model_dump())
+    registration = RegisterPaymentRequest(orderId="ord-1", paymentToken="tok_visa")
+    assert "tok_visa" not in repr(registration)
+    assert "tok_visa" not in str(registration.model_dump())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"paymentToken": ""},
+        {"paymentToken": "   "},
+        {"paymentToken": "t" * 257},
+        {"paymentToken": 4242},
+        {"orderId": ""},
+        {"orderId": "o" * 129},
+    ],
+)
+def test_register_request_validation(change):
+    with pytest.raises(ValidationError):
+        RegisterPaymentRequest.model_validate(
+            {"orderId": "ord-1", "paymentToken": "tok_x"} | change
+        )
+
+
+def test_an_order_has_one_opaque_payment_reference():
+    reference = domain.payment_reference_for("ord-1")
+    assert reference == domain.payment_reference_for("ord-1")
+    assert reference != domain.payment_reference_for("ord-2")
+    assert re.fullmatch(r"payref_[0-9a-f]{32}", reference)
+    assert "ord-1" not in reference

@@ -16,8 +16,8 @@ def refund_event(load_event):
 
 
 @pytest.fixture
-def charge_event(load_event, refund_event):
-    event = load_event("charge-payment.json")
+def charge_event(paying_event, refund_event):
+    event = paying_event("charge-payment.json")
     assert event["orderId"] == refund_event["orderId"]  # the sample events describe one order
     return event
 
@@ -51,9 +51,9 @@ def test_refund_metrics(
 
 
 def test_refund_outage_metric_and_error(
-    charge_handler, refund_handler, lambda_context, charge_event, refund_event, capsys
+    charge_handler, refund_handler, lambda_context, paying_event, refund_event, capsys
 ):
-    charge_handler.handler(charge_event | {"paymentToken": "tok_refundOutage"}, lambda_context)
+    charge_handler.handler(paying_event(paymentToken="tok_refundOutage"), lambda_context)
     capsys.readouterr()
 
     with pytest.raises(PaymentProviderUnavailable) as outage:

@@ -16,16 +16,16 @@ def refund_request(load_event) -> RefundPaymentRequest:
 
 
 @pytest.fixture
-def charge_event(load_event, refund_request) -> dict:
-    event = load_event("charge-payment.json")
-    assert event["orderId"] == refund_request.orderId  # the sample events describe one order
-    return event
+def charge_event(load_event) -> dict:
+    return load_event("charge-payment.json")
 
 
 @pytest.fixture
-def charge(payments, provider, charge_event):
+def charge(payments, provider, paying_event, refund_request):
     def run(paying_with=None, **changes) -> dict:
-        request = ChargePaymentRequest.model_validate(charge_event | changes)
+        event = paying_event(**changes)
+        assert event["orderId"] == refund_request.orderId  # the sample events describe one order
+        request = ChargePaymentRequest.model_validate(event)
         return charge_payment(request, payments=payments, provider=paying_with or provider)
 
     return run
@@ -74,8 +74,9 @@ def test_refund_runs_once(charge, refund, snapshot):
 
 
 def test_refund_before_any_charge_leaves_a_tombstone_and_the_late_charge_is_cancelled(
-    charge, refund, snapshot, payment
+    charge, refund, snapshot, payment, register, refund_request
 ):
+    register(refund_request.orderId, "tok_visa")  # placing the order did
     assert refund() == {"status": "NOTHING_TO_REFUND"}
     assert payment()["status"] == "CANCELLED"
     before = snapshot()

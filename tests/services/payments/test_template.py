@@ -5,6 +5,7 @@ import importlib
 import pytest
 
 FUNCTIONS = {
+    "RegisterPaymentFunction": "payments_service.handlers.register_payment.handler",
     "ChargePaymentFunction": "payments_service.handlers.charge_payment.handler",
     "RefundPaymentFunction": "payments_service.handlers.refund_payment.handler",
 }
@@ -36,3 +37,28 @@ def test_table_outputs_and_retention(template):
     table = template["Resources"]["PaymentsTable"]
     assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
     assert "PaymentsTableName" in template["Outputs"]
+
+
+def test_register_payment_may_only_put_items_in_its_own_table(template):
+    """It holds the tokens: its one permission is writing a registration."""
+    [policy] = template["Resources"]["RegisterPaymentFunction"]["Properties"]["Policies"]
+    [statement] = policy["Statement"]
+    assert statement == {
+        "Effect": "Allow",
+        "Action": "dynamodb:PutItem",
+        "Resource": {"Fn::GetAtt": ["PaymentsTable", "Arn"]},
+    }
+
+
+def test_register_payment_is_published_for_the_orders_api(template):
+    parameter = template["Resources"]["RegisterPaymentFunctionArnParameter"]["Properties"]
+    assert parameter["Name"] == {
+        "Fn::Sub": "/ecommerce/${Environment}/payments/register-payment-function/arn"
+    }
+    assert parameter["Value"] == {"Fn::GetAtt": ["RegisterPaymentFunction", "Arn"]}
+
+
+def test_traces_capture_no_responses_or_errors(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    assert variables["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false"

@@ -1,6 +1,7 @@
-"""A payment task whose payload its model refuses fails with ValidationError; neither that error
-(as Lambda reports and logs it, chained causes included) nor any log or metric line quotes the
-payment token the payload carries (every task receives the whole execution state)."""
+"""A payment function whose payload its model refuses fails with ValidationError; neither that
+error (as Lambda reports and logs it, chained causes included) nor any log or metric line quotes
+a value of the payload: the token RegisterPayment takes, or one put where a task expects its
+fields (every task receives the whole execution state)."""
 
 import json
 
@@ -15,7 +16,7 @@ from tests.support.leaks import (
 MALFORMED = {
     "amount missing": execution_state(amountCents=None),
     "amount a string": execution_state(amountCents="2598"),
-    "token not a string": execution_state(paymentToken=[PAYMENT_TOKEN]),
+    "reference not a string": execution_state(paymentReference=[PAYMENT_TOKEN]),
     "order id missing": execution_state(orderId=None),
     "order id an object": execution_state(orderId={"token": PAYMENT_TOKEN}),
     "currency the token": execution_state(currency=PAYMENT_TOKEN),
@@ -40,4 +41,21 @@ def test_a_malformed_refund_never_shows_the_token_and_writes_nothing(
     assert_refused_without_showing_the_token(
         refund_handler, MALFORMED[name], lambda_context, capsys
     )
+    assert snapshot() == {}
+
+
+REGISTRATIONS = {
+    "order id missing": {"paymentToken": PAYMENT_TOKEN},
+    "order id an object": {"orderId": {"token": PAYMENT_TOKEN}, "paymentToken": PAYMENT_TOKEN},
+    "token not a string": {"orderId": "ord-1", "paymentToken": [PAYMENT_TOKEN]},
+    "token too long": {"orderId": "ord-1", "paymentToken": PAYMENT_TOKEN * 10},
+    "not an object": [PAYMENT_TOKEN],
+}
+
+
+@pytest.mark.parametrize("payload", REGISTRATIONS.values(), ids=list(REGISTRATIONS))
+def test_a_malformed_registration_never_shows_the_token_and_writes_nothing(
+    register_handler, lambda_context, capsys, snapshot, payload
+):
+    assert_refused_without_showing_the_token(register_handler, payload, lambda_context, capsys)
     assert snapshot() == {}

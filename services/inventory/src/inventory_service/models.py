@@ -19,7 +19,8 @@ MAX_SKU_LENGTH = 100
 
 
 class _Payload(BaseModel):
-    # A task payload is the whole execution state, payment token included: errors never quote it.
+    # A task payload is the whole execution state (the customer's address too): errors never
+    # quote it.
     model_config = ConfigDict(populate_by_name=True, frozen=True, hide_input_in_errors=True)
 
 

@@ -40,6 +40,7 @@ class OrdersTableSettings(Settings):
 class OrdersApiSettings(OrdersTableSettings):
     checkout_state_machine_arn: str = Field(alias="CHECKOUT_STATE_MACHINE_ARN", min_length=1)
     quote_prices_function_arn: str = Field(alias="QUOTE_PRICES_FUNCTION_ARN", min_length=1)
+    register_payment_function_arn: str = Field(alias="REGISTER_PAYMENT_FUNCTION_ARN", min_length=1)
     # Longer than the checkout workflow's worst case (tests/template checks it against the ASL).
     reconcile_after_seconds: int = Field(alias="RECONCILE_AFTER_SECONDS", ge=60)
 

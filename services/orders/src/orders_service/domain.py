@@ -68,17 +68,17 @@ def new_order(
     }
 
 
-def checkout_input(order: dict, payment_token: str) -> dict:
-    """The state machine's execution input (the task contract in docs/service-conventions.md).
-
-    No address: the execution's history is kept for a year, and the notifications service
-    reads the customer's address from the user pool when it mails them."""
+def checkout_input(order: dict, payment_reference: str) -> dict:
+    """The state machine's execution input (the task contract in
+    docs/checkout-state-machine.md): the payments service's reference, never the token, and no
+    address (the history is kept for a year; notifications read the address from the user pool
+    when they mail the customer)."""
     return {
         "orderId": order["orderId"],
         "customerId": order["customerId"],
         "currency": order["currency"],
         "amountCents": order["amountCents"],
-        "paymentToken": payment_token,
+        "paymentReference": payment_reference,
         "items": [
             {"sku": i["sku"], "quantity": i["quantity"], "unitPriceCents": i["unitPriceCents"]}
             for i in order["items"]

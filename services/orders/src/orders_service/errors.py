@@ -17,6 +17,11 @@ class CatalogUnavailable(Exception):
     """The inventory service could not price the cart (a server-side, retryable error)."""
 
 
+class PaymentsUnavailable(Exception):
+    """The payments service could not take the order's payment token (a server-side, retryable
+    error)."""
+
+
 class CheckoutNotStarted(Exception):
     """Step Functions refused to start the checkout execution."""
 

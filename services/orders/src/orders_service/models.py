@@ -98,7 +98,8 @@ class CreateOrderRequest(BaseModel):
 class OrderStatusUpdate(BaseModel):
     """Task payload from the checkout state machine."""
 
-    # The payload is the whole execution state, payment token included: errors never quote it.
+    # The payload is the whole execution state (the customer's address too): errors never
+    # quote it.
     model_config = ConfigDict(hide_input_in_errors=True)
 
     orderId: Identifier = Field(max_length=64)

@@ -1,4 +1,5 @@
-"""Placing an order: price the cart, store the order PENDING, start its checkout.
+"""Placing an order: price the cart, hand the payment token to the payments service, store the
+order PENDING, start its checkout with the payments service's reference (never the token).
 
 Runs once per customer and Idempotency-Key (the API handler wraps it in Powertools
 idempotency); the order id is derived from the same pair, so even a replay that slips past the
@@ -10,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from orders_service import domain
+from orders_service.adapters.payments import PaymentRegistration
 from orders_service.adapters.pricing import InventoryPricing
 from orders_service.adapters.workflow import CheckoutWorkflow
 from orders_service.errors import CheckoutNotStarted
@@ -22,6 +24,7 @@ def place_order(
     *,
     orders: OrdersRepository,
     pricing: InventoryPricing,
+    payments: PaymentRegistration,
     workflow: CheckoutWorkflow,
     reconcile_after_seconds: int,
 ) -> dict[str, Any]:
@@ -35,6 +38,9 @@ def place_order(
     order_id = domain.order_id_for(command["customerId"], command["idempotencyKey"])
     logger.append_keys(order_id=order_id)
     quote = pricing.quote([{"sku": i["sku"], "quantity": i["quantity"]} for i in request["items"]])
+    # Before the order is stored: if payments cannot take the token, nothing is written here and
+    # the client's retry (same Idempotency-Key) places the order afresh.
+    payment_reference = payments.register(order_id, request["paymentToken"])
     order, created = orders.create(
         domain.new_order(
             order_id,
@@ -48,7 +54,7 @@ def place_order(
     if order["status"] != domain.PENDING:
         return domain.public_view(order)  # an old request replayed after its checkout ended
     try:
-        workflow.start(order_id, domain.checkout_input(order, request["paymentToken"]))
+        workflow.start(order_id, domain.checkout_input(order, payment_reference))
     except CheckoutNotStarted:
         # Never leave an order PENDING with no workflow to finish it.
         orders.update_status(order_id, domain.FAILED, "CheckoutNotStarted", domain.now())

@@ -1,7 +1,9 @@
 """Charging an order: the checkout saga's payment step.
 
-The payment is written PENDING before the provider is asked, so a crash leaves a trace and a
-retried task asks again under the same provider key. A charge for an order whose payment is
+The token is read first, from the order's registration (registering.py) under the reference
+the checkout carries, so a wrong reference writes nothing. The payment is written PENDING
+before the provider is asked, so a crash leaves a trace and a retried task asks again under the
+same provider key. A charge for an order whose payment is
 past PENDING answers from the record (the first result, the first decline) without asking the
 provider again; a charge the provider made after a refund cancelled the payment is refunded.
 Business events are counted once per order, not once per delivery, so a replayed task never
@@ -9,6 +11,7 @@ counts a payment twice.
 """
 
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import SecretStr
 
 from payments_service.adapters.provider import CardDeclined, PaymentProvider, ProviderUnavailable
 from payments_service.domain import (
@@ -20,6 +23,7 @@ from payments_service.domain import (
     new_payment_id,
     now,
 )
+from payments_service.errors import UnknownPaymentReference
 from payments_service.models import ChargePaymentRequest, PaymentRecord, PaymentStatus
 from payments_service.observability import logger, metrics
 from payments_service.refunding import provider_unavailable, refund_late_charge
@@ -30,6 +34,7 @@ def charge_payment(
     request: ChargePaymentRequest, *, payments: PaymentRepository, provider: PaymentProvider
 ) -> dict:
     order_id = request.orderId
+    token = _registered_token(request, payments)
     try:
         pending = payments.begin_charge(
             order_id, new_payment_id(), request.amountCents, request.currency, now()
@@ -37,18 +42,13 @@ def charge_payment(
     except TransitionRejected as rejected:
         return _repeat_charge(rejected.record, request, payments=payments, provider=provider)
 
-    token = request.paymentToken.get_secret_value()
-    logger.info(
-        "Charging",
-        extra={
-            "paymentId": pending.paymentId,
-            "attempt": pending.attempts,
-            "tokenLast4": token[-4:],
-        },
-    )
+    logger.info("Charging", extra={"paymentId": pending.paymentId, "attempt": pending.attempts})
     try:
         charge = provider.charge(
-            token, request.amountCents, request.currency, charge_idempotency_key(order_id)
+            token.get_secret_value(),
+            request.amountCents,
+            request.currency,
+            charge_idempotency_key(order_id),
         )
     except CardDeclined as declined:
         try:
@@ -77,6 +77,16 @@ def charge_payment(
     metrics.add_metric(name="PaymentsCaptured", unit=MetricUnit.Count, value=1)
     metrics.add_metadata(key="paymentId", value=captured.paymentId or "")
     return charge_result(captured)
+
+
+def _registered_token(request: ChargePaymentRequest, payments: PaymentRepository) -> SecretStr:
+    """The token registered for the order under the reference the checkout carries."""
+    registered = payments.registered(request.orderId)
+    if registered is None or registered.paymentReference != request.paymentReference:
+        raise UnknownPaymentReference(
+            f"no payment of order {request.orderId} is registered under that reference"
+        )
+    return registered.paymentToken
 
 
 def _repeat_charge(

@@ -33,10 +33,15 @@ class Settings(BaseModel):
             raise ConfigurationError(f"{cls.__name__}: {problems}") from None
 
 
-class PaymentsSettings(Settings):
-    """Both payment functions' environment (the template gives them the same one)."""
+class PaymentsTableSettings(Settings):
+    """RegisterPayment's environment: the table only (it calls no provider)."""
 
     payments_table_name: str = Field(alias="PAYMENTS_TABLE_NAME", min_length=1)
+
+
+class PaymentsSettings(PaymentsTableSettings):
+    """The charge and refund functions' environment (the template gives them the same one)."""
+
     # The payment providers there are. No default: a payments function must never guess which
     # provider takes the money.
     payment_provider: Literal["simulated"] = Field(alias="PAYMENT_PROVIDER")

@@ -27,6 +27,18 @@ def new_payment_id() -> str:
     return f"pay_{uuid.uuid4().hex}"
 
 
+# Fixed namespace: an order's payment reference is derived from its id, so registering the same
+# order again answers the same reference without reading anything first.
+_PAYMENT_REFERENCE_NAMESPACE = uuid.UUID("0b7e3c52-94d1-4f6a-8a3e-2c5d7f1b9e60")
+
+
+def payment_reference_for(order_id: str) -> str:
+    """The reference other services hold for an order's payment, in place of its token. Opaque to
+    them: a later provider may name its own object here (a payment intent), so only this
+    service reads meaning into it."""
+    return f"payref_{uuid.uuid5(_PAYMENT_REFERENCE_NAMESPACE, order_id).hex}"
+
+
 def charge_idempotency_key(order_id: str) -> str:
     return f"{order_id}:charge"
 

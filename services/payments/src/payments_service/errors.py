@@ -33,3 +33,8 @@ class PaymentConflict(PaymentsError):
 class PaymentCancelled(PaymentsError):
     """The order's payment was cancelled or refunded (the refund task already ran), so a late
     charge must not capture."""
+
+
+class UnknownPaymentReference(PaymentsError):
+    """The charge names a payment reference this service did not register for the order (a
+    caller bug, never retried)."""

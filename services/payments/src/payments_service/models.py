@@ -12,17 +12,19 @@ Identifier = Annotated[str, StringConstraints(min_length=1, pattern=IDENTIFIER_P
 OrderId = Annotated[Identifier, StringConstraints(max_length=128)]
 
 
-class ChargePaymentRequest(BaseModel):
-    """ChargePayment task payload. The token is a SecretStr so it never shows in a repr or log,
-    and errors never quote the input (a payload that fails validation holds the token raw)."""
+# What RegisterPayment answers and ChargePayment takes: opaque to every other service.
+PaymentReference = Annotated[Identifier, StringConstraints(max_length=128)]
+
+
+class RegisterPaymentRequest(BaseModel):
+    """RegisterPayment payload (the orders API, when an order is placed). The token is a
+    SecretStr so it never shows in a repr or log, and errors never quote the input (a payload
+    that fails validation holds the token raw)."""
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     orderId: OrderId
-    # strict: 25.98 or "2598" is a caller bug, not something to coerce into money.
-    amountCents: Annotated[int, Field(strict=True, gt=0)]
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    paymentToken: Annotated[SecretStr, Field(min_length=1)]
+    paymentToken: Annotated[SecretStr, Field(min_length=1, max_length=256)]
 
     @field_validator("paymentToken")
     @classmethod
@@ -32,9 +34,21 @@ class ChargePaymentRequest(BaseModel):
         return token
 
 
+class ChargePaymentRequest(BaseModel):
+    """ChargePayment task payload. It receives the whole execution state (the customer's
+    address included), so errors never quote the input."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    orderId: OrderId
+    # strict: 25.98 or "2598" is a caller bug, not something to coerce into money.
+    amountCents: Annotated[int, Field(strict=True, gt=0)]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    paymentReference: PaymentReference
+
+
 class RefundPaymentRequest(BaseModel):
-    """RefundPayment task payload: the whole execution state, payment token included, so errors
-    never quote the input."""
+    """RefundPayment task payload: the whole execution state, so errors never quote the input."""
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
@@ -47,6 +61,18 @@ class PaymentStatus(StrEnum):
     DECLINED = "DECLINED"
     REFUNDED = "REFUNDED"
     CANCELLED = "CANCELLED"  # tombstone: a refund ran before any capture
+
+
+class RegisteredPayment(BaseModel):
+    """`PAYMENTREF#<orderId>`: the provider token an order pays with, under the reference the
+    other services carry instead. Only this service's table holds the token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    orderId: str
+    paymentReference: str
+    paymentToken: SecretStr
+    registeredAt: str
 
 
 class PaymentRecord(BaseModel):

@@ -1,13 +1,14 @@
-"""The only module that touches payment records (`PAYMENT#<orderId>`). Every state transition
-is one conditional write; when its guard fails the write raises `TransitionRejected` carrying
-the record as it was, so callers decide from what blocked them without a read-then-write."""
+"""The only module that touches payment records (`PAYMENT#<orderId>`) and the tokens registered
+for orders (`PAYMENTREF#<orderId>`). Every state transition is one conditional write; when its
+guard fails the write raises `TransitionRejected` carrying the record as it was, so callers
+decide from what blocked them without a read-then-write."""
 
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from payments_service.dynamodb import from_item, is_condition_failure, item_on_failure, to_item
-from payments_service.models import PaymentRecord, PaymentStatus
+from payments_service.models import PaymentRecord, PaymentStatus, RegisteredPayment
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,10 +35,51 @@ def payment_key(order_id: str) -> dict[str, Any]:
     return to_item({"pk": f"PAYMENT#{order_id}"})
 
 
+def registration_key(order_id: str) -> dict[str, Any]:
+    return to_item({"pk": f"PAYMENTREF#{order_id}"})
+
+
 class PaymentRepository:
     def __init__(self, client: "DynamoDBClient", table_name: str) -> None:
         self._client = client
         self._table_name = table_name
+
+    def register(self, registration: RegisteredPayment) -> RegisteredPayment:
+        """Stores the order's token under its reference, once: the first registration of an order
+        stands, and a later one gets it back unchanged (its token is not stored)."""
+        try:
+            self._client.put_item(
+                TableName=self._table_name,
+                Item={
+                    **registration_key(registration.orderId),
+                    **to_item(
+                        {
+                            "orderId": registration.orderId,
+                            "paymentReference": registration.paymentReference,
+                            "paymentToken": registration.paymentToken.get_secret_value(),
+                            "registeredAt": registration.registeredAt,
+                        }
+                    ),
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            first = item_on_failure(error)
+            if first is None:  # only a manual delete in between can do this
+                raise RuntimeError("payment registration vanished during a write") from None
+            return RegisteredPayment.model_validate(first)
+        return registration
+
+    def registered(self, order_id: str) -> RegisteredPayment | None:
+        """The order's registration (its token included), read strongly consistent: it was
+        written just before the checkout started."""
+        item = self._client.get_item(
+            TableName=self._table_name, Key=registration_key(order_id), ConsistentRead=True
+        ).get("Item")
+        return RegisteredPayment.model_validate(from_item(item)) if item else None
 
     def begin_charge(
         self, order_id: str, payment_id: str, amount_cents: int, currency: str, now: str

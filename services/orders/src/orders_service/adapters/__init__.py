@@ -1,1 +1,2 @@
-"""Outbound adapters: the inventory pricing contract and the checkout workflow."""
+"""Outbound adapters: the inventory pricing and payments registration contracts, the checkout
+workflow, the compensation contracts and the outcome events."""

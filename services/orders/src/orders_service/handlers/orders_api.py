@@ -32,6 +32,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from orders_service import placing, reading
+from orders_service.adapters.payments import PaymentRegistration
 from orders_service.adapters.pricing import InventoryPricing
 from orders_service.adapters.workflow import CheckoutWorkflow
 from orders_service.config import OrdersApiSettings
@@ -42,6 +43,7 @@ from orders_service.errors import (
     NoMailableEmail,
     NotARestApiEvent,
     OrderNotFound,
+    PaymentsUnavailable,
     UnknownSku,
     UnreadableRequestBody,
 )
@@ -60,7 +62,9 @@ from orders_service.repository import OrdersRepository
 settings = OrdersApiSettings.from_environment()
 dynamodb = boto3.client("dynamodb")
 orders = OrdersRepository(dynamodb, settings.orders_table_name)
-pricing = InventoryPricing(boto3.client("lambda"), settings.quote_prices_function_arn)
+lambda_client = boto3.client("lambda")
+pricing = InventoryPricing(lambda_client, settings.quote_prices_function_arn)
+payments = PaymentRegistration(lambda_client, settings.register_payment_function_arn)
 workflow = CheckoutWorkflow(boto3.client("stepfunctions"), settings.checkout_state_machine_arn)
 
 # One order per customer (the token's sub) and Idempotency-Key; reusing a key with another
@@ -127,6 +131,7 @@ def place_order_once(command: dict[str, Any]) -> dict[str, Any]:
         command,
         orders=orders,
         pricing=pricing,
+        payments=payments,
         workflow=workflow,
         reconcile_after_seconds=settings.reconcile_after_seconds,
     )
@@ -165,7 +170,7 @@ def _mailable_email(claims: dict[str, str]) -> str:
         (403, "the account's email address is not verified, or is not one SES can mail"),
         (409, "a request with this Idempotency-Key is still in progress"),
         (415, "the body is not sent as application/json"),
-        (503, "pricing or the checkout could not be reached; retry with the same key"),
+        (503, "pricing, payments or the checkout could not be reached; retry with the same key"),
     ),
 )
 @tracer.capture_method
@@ -291,6 +296,7 @@ def request_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
 
 
 @app.exception_handler(CatalogUnavailable)
+@app.exception_handler(PaymentsUnavailable)
 @app.exception_handler(CheckoutNotStarted)
 def dependency_unavailable(error: Exception) -> Response:
     logger.exception("checkout dependency unavailable")
