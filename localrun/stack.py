@@ -68,8 +68,10 @@ class LocalApp:
         log_sink: LogSink = log_to_logging,
         api_port: int = 0,
         lambda_port: int = 0,
+        aws_call_log: Path | None = None,
     ):
-        """`api_port`/`lambda_port` 0 pick free ports (tests); `serve` can fix them."""
+        """`api_port`/`lambda_port` 0 pick free ports (tests); `serve` can fix them.
+        `aws_call_log`: a file every function appends its AWS API calls to (JSON lines)."""
         self.template = Path(template).resolve()
         self.model: AppModel = load_app(
             self.template,
@@ -80,6 +82,7 @@ class LocalApp:
         self._max_environments = max_environments
         self._log_sink = log_sink
         self._api_port, self._lambda_port = api_port, lambda_port
+        self._aws_call_log = aws_call_log
         self._exit = contextlib.ExitStack()
         self._emulator: Emulator | None = None
         self._lambdas: LambdaService | None = None
@@ -110,6 +113,7 @@ class LocalApp:
                 aws_endpoint_url=emulator.url,
                 max_environments=self._max_environments,
                 log_sink=self._log_sink,
+                aws_call_log=self._aws_call_log,
             )
             self._exit.callback(lambdas.stop)
             lambdas.start(port=self._lambda_port)

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from localrun.lambdas.environments import (
@@ -73,8 +74,10 @@ class LambdaService:
         max_request_bytes: int = MAX_REQUEST_BYTES,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_async_request_bytes: int = MAX_ASYNC_REQUEST_BYTES,
+        aws_call_log: Path | None = None,
     ):
-        """The limits default to Lambda's; tests pass small ones to reach them quickly."""
+        """The limits default to Lambda's; tests pass small ones to reach them quickly.
+        `aws_call_log`: a file every function appends its AWS API calls to (JSON lines)."""
         self.functions = list(functions)
         self.aws_endpoint_url = aws_endpoint_url
         self.log_sink = log_sink
@@ -82,6 +85,7 @@ class LambdaService:
         self.max_request_bytes = max_request_bytes
         self.max_response_bytes = max_response_bytes
         self.max_async_request_bytes = max_async_request_bytes
+        self.aws_call_log = aws_call_log
         self._pools = {f.name: Pool(f, max_environments) for f in self.functions}
         # Per function, what its next invocations get: a fault, or None to let one through.
         self._faults: dict[str, collections.deque[Fault | None]] = collections.defaultdict(
@@ -332,6 +336,7 @@ class LambdaService:
                 lambda_endpoint_url=self.endpoint_url,
             ),
             self.log_sink,
+            self.aws_call_log,
         )
         with self._all_lock:
             self._all.add(environment)

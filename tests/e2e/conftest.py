@@ -8,12 +8,20 @@ import pytest
 
 from localrun.shop import Shop
 from localrun.stack import LocalApp
+from tests.support.iam import ungranted_calls
 
 
 @pytest.fixture(scope="module")
-def app():
-    with LocalApp().start(virtual_time=True) as running:
+def app(tmp_path_factory):
+    """Also records every AWS call the functions make; when the module is done, each must be
+    one its function's IAM role grants (tests/template/test_least_privilege.py holds the roles
+    to what the code uses; this holds the code to its roles)."""
+    calls = tmp_path_factory.mktemp("aws-calls") / "calls.jsonl"
+    with LocalApp(aws_call_log=calls).start(virtual_time=True) as running:
         yield running
+        model = running.model
+    assert calls.stat().st_size > 0, "no AWS call recorded: is the call log still written?"
+    assert ungranted_calls(model.function, calls) == set()
 
 
 @pytest.fixture(scope="module")
