@@ -231,18 +231,27 @@ def iam_actions_of_call(call: dict[str, Any]) -> set[str]:
     return {operation}
 
 
-def ungranted_calls(function_by_name: Callable[[str], Any], calls: Path) -> set[tuple[str, str]]:
-    """(function logical id, IAM action) of each call in a localrun AWS call log that the
-    function's role (in the service templates) does not grant. `function_by_name` is
-    `AppModel.function`."""
-    granted = granted_data_actions()
-    ungranted = set()
+def recorded_actions(function_by_name: Callable[[str], Any], calls: Path) -> set[tuple[str, str]]:
+    """(function logical id, IAM action) of every call in a localrun AWS call log.
+    `function_by_name` maps a function's name to an object with its `logical_id`
+    (`AppModel.function`)."""
+    recorded = set()
     for line in calls.read_text().splitlines() if calls.exists() else []:
         call = json.loads(line)
         function = function_by_name(call["function"]).logical_id
-        for action in iam_actions_of_call(call) - granted.get(function, set()):
-            ungranted.add((function, action))
-    return ungranted
+        recorded.update((function, action) for action in iam_actions_of_call(call))
+    return recorded
+
+
+def ungranted_calls(function_by_name: Callable[[str], Any], calls: Path) -> set[tuple[str, str]]:
+    """The recorded (function, action) pairs that the function's role (in the service
+    templates) does not grant."""
+    granted = granted_data_actions()
+    return {
+        (function, action)
+        for function, action in recorded_actions(function_by_name, calls)
+        if action not in granted.get(function, set())
+    }
 
 
 @functools.cache
