@@ -59,7 +59,12 @@ def test_ses_permission_is_send_only_from_the_sender(resources):
     statements = [s for p in policies if "Statement" in p for s in p["Statement"]]
     [ses] = [s for s in statements if str(s["Action"]).startswith("ses:")]
     assert ses["Action"] == "ses:SendEmail"
-    assert ses["Resource"]["Fn::Sub"].endswith(":identity/${SenderEmail}")
+    address, domain = ses["Resource"]
+    assert address["Fn::Sub"].endswith(":identity/${SenderEmail}")
+    assert domain["Fn::Sub"][0].endswith(":identity/${Domain}")
+    assert domain["Fn::Sub"][1]["Domain"] == {
+        "Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "SenderEmail"}]}]
+    }
     assert ses["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
 
 
