@@ -72,10 +72,12 @@ class LocalApp:
         lambda_port: int = 0,
         aws_port: int = 0,
         xray_daemon_address: str | None = None,
+        aws_call_log: Path | None = None,
     ):
         """`api_port`/`lambda_port`/`aws_port` 0 pick free ports (tests); `serve` fixes them.
         `xray_daemon_address` (host:port): functions trace, and send their segments there (UDP),
-        as with `Tracing: Active` on AWS; by default tracing is off."""
+        as with `Tracing: Active` on AWS; by default tracing is off.
+        `aws_call_log`: a file every function appends its AWS API calls to (JSON lines)."""
         self.template = Path(template).resolve()
         self.model: AppModel = load_app(
             self.template,
@@ -87,6 +89,7 @@ class LocalApp:
         self._log_sink = log_sink
         self._api_port, self._lambda_port, self._aws_port = api_port, lambda_port, aws_port
         self._xray_daemon_address = xray_daemon_address
+        self._aws_call_log = aws_call_log
         self._exit = contextlib.ExitStack()
         self._emulator: Emulator | None = None
         self._lambdas: LambdaService | None = None
@@ -118,6 +121,7 @@ class LocalApp:
                 max_environments=self._max_environments,
                 log_sink=self._log_sink,
                 xray_daemon_address=self._xray_daemon_address,
+                aws_call_log=self._aws_call_log,
             )
             self._exit.callback(lambdas.stop)
             lambdas.start(port=self._lambda_port)

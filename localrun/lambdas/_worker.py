@@ -1,16 +1,21 @@
 """One Lambda execution environment: imports a handler once, then serves invocations.
 
 Run by `localrun.lambdas.environments` as
-`python -I -u _worker.py CODE_DIR HANDLER SOCKET_FD SPAWNED_AT`, with the environment the
-template gives the function. Standard library only, and `-I` keeps this file's directory and the
-developer's PYTHON* variables off sys.path: the handler sees its CodeUri plus the interpreter's
-site-packages (boto3, Powertools: the runtime and the layer), nothing else.
+`python -I -u _worker.py CODE_DIR HANDLER SOCKET_FD SPAWNED_AT [AWS_CALL_LOG]`, with the
+environment the template gives the function. Standard library only (boto3 only to record calls),
+and `-I` keeps this file's directory and the developer's PYTHON* variables off sys.path: the
+handler sees its CodeUri plus the interpreter's site-packages (boto3, Powertools: the runtime and
+the layer), nothing else.
 
 Protocol on the socket (multiprocessing.connection frames, JSON): the worker sends
 {"type": "ready", "initMs", "error"} once, then answers each {"requestId", "payload",
 "deadlineMs", "invokedArn", "clientContext", "crashAfterHandler"?} with {"payload"} or
 {"error"} (with "crashAfterHandler", it runs the handler and exits with status 1 unanswered).
 stdout/stderr are the function's log stream (START/END/REPORT lines as in CloudWatch).
+
+With AWS_CALL_LOG, every AWS API call the function's code makes through boto3 is appended to that
+file as a JSON line {"function", "service", "operation", "parts"?} ("parts": the item kinds of a
+DynamoDB transaction): what tests compare with the function's IAM policy.
 """
 
 import importlib
@@ -82,6 +87,31 @@ def _load_handler(handler: str) -> tuple[Handler | None, dict[str, Any] | None]:
     return function, None
 
 
+def _record_aws_calls(path: str) -> None:
+    """Log every call made through boto3's default session (the one `boto3.client` uses) as it
+    is built, before it is sent: a call IAM would refuse is still attempted."""
+    import boto3  # only when recording: the function's own init imports it anyway
+
+    function = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        call: dict[str, Any] = {
+            "function": function,
+            "service": model.service_model.signing_name,  # the IAM prefix: states, not sfn
+            "operation": model.name,
+        }
+        if model.name in ("TransactWriteItems", "TransactGetItems"):  # IAM checks each part
+            call["parts"] = sorted(
+                {kind for item in params.get("TransactItems", []) for kind in item}
+            )
+        with open(path, "a", encoding="utf-8") as log:  # O_APPEND: one whole line per write
+            log.write(json.dumps(call) + "\n")
+
+    boto3.setup_default_session()
+    assert boto3.DEFAULT_SESSION is not None
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build", record)
+
+
 def _peak_memory_mb() -> int:
     """This process's peak RSS. Not getrusage: ru_maxrss survives exec, so it would report
     the (much larger) runner's peak inherited through fork."""
@@ -144,11 +174,14 @@ def _invoke(handler: Handler, request: dict[str, Any], init_ms: float | None) ->
 def main() -> None:
     code_dir, handler_name, fd = sys.argv[1], sys.argv[2], int(sys.argv[3])
     spawned_at = float(sys.argv[4])
+    aws_call_log = sys.argv[5] if len(sys.argv) > 5 else None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the runner, which stops us
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
     sys.path.insert(0, code_dir)
     connection = Connection(socket.socket(fileno=fd).detach())
 
+    if aws_call_log:
+        _record_aws_calls(aws_call_log)
     handler, init_error = _load_handler(handler_name)
     # Like Lambda's Init Duration: runtime start (the interpreter) plus the handler's import.
     init_ms = (time.time() - spawned_at) * 1000

@@ -93,7 +93,14 @@ class WorkerGone(Exception):
 class Environment:
     """One worker process serving one function, one invocation at a time."""
 
-    def __init__(self, function: Function, env: dict[str, str], log_sink: LogSink):
+    def __init__(
+        self,
+        function: Function,
+        env: dict[str, str],
+        log_sink: LogSink,
+        aws_call_log: Path | None = None,
+    ):
+        """`aws_call_log`: a file the worker appends each AWS API call of the function to."""
         self.function = function
         parent_socket, child_socket = socket.socketpair()
         with child_socket:
@@ -107,6 +114,7 @@ class Environment:
                     function.handler,
                     str(child_socket.fileno()),
                     repr(time.time()),  # the worker measures Init Duration from here
+                    *([str(aws_call_log)] if aws_call_log else []),
                 ],
                 env=env,
                 cwd=function.code_dir,

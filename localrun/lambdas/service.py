@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from localrun.lambdas.environments import (
@@ -74,9 +75,11 @@ class LambdaService:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_async_request_bytes: int = MAX_ASYNC_REQUEST_BYTES,
         xray_daemon_address: str | None = None,
+        aws_call_log: Path | None = None,
     ):
         """The limits default to Lambda's; tests pass small ones to reach them quickly.
-        `xray_daemon_address` (host:port) turns tracing on: segments go there over UDP."""
+        `xray_daemon_address` (host:port) turns tracing on: segments go there over UDP.
+        `aws_call_log`: a file every function appends its AWS API calls to (JSON lines)."""
         self.functions = list(functions)
         self.aws_endpoint_url = aws_endpoint_url
         self.xray_daemon_address = xray_daemon_address
@@ -85,6 +88,7 @@ class LambdaService:
         self.max_request_bytes = max_request_bytes
         self.max_response_bytes = max_response_bytes
         self.max_async_request_bytes = max_async_request_bytes
+        self.aws_call_log = aws_call_log
         self._pools = {f.name: Pool(f, max_environments) for f in self.functions}
         # Per function, what its next invocations get: a fault, or None to let one through.
         self._faults: dict[str, collections.deque[Fault | None]] = collections.defaultdict(
@@ -336,6 +340,7 @@ class LambdaService:
                 xray_daemon_address=self.xray_daemon_address,
             ),
             self.log_sink,
+            self.aws_call_log,
         )
         with self._all_lock:
             self._all.add(environment)

@@ -1,11 +1,15 @@
 """Building the model: each resource type the runner emulates becomes its model object.
 
 Resource types are dispatched by table (`ModelBuilder.model`); any other type is listed in
-`AppModel.ignored`, as are function events other than SQS, never silently dropped.
+`AppModel.ignored`, as are function events other than SQS and Schedule, never silently dropped.
+An SQS event source is either a function's `Type: SQS` event or an
+`AWS::Lambda::EventSourceMapping` on a queue (what the templates use, to keep SAM from
+attaching an account-wide SQS policy); both become the function's `sqs_event_sources`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -65,14 +69,24 @@ class ModelBuilder:
             "AWS::Cognito::UserPool": (model.user_pools, self.user_pool),
             "AWS::Cognito::UserPoolClient": (model.user_pool_clients, self.user_pool_client),
         }
+        mappings: list[tuple[str, SqsEventSource]] = []  # (function name, source)
         for stack in self.r.stacks():
             for logical_id, resource in self.r.active_resources(stack):
                 kind = resource["Type"]
-                if kind in builders:
+                if kind == "AWS::Lambda::EventSourceMapping":
+                    mapping = self.event_source_mapping(stack, logical_id, resource)
+                    if mapping is not None:
+                        mappings.append(mapping)
+                elif kind in builders:
                     target, build = builders[kind]
                     target.append(build(stack, logical_id, resource))
                 elif kind not in NESTED_STACK_TYPES:
                     model.ignored.append((stack.name, logical_id, kind))
+        for function_name, source in mappings:
+            function = model.function(function_name)
+            model.functions[model.functions.index(function)] = dataclasses.replace(
+                function, sqs_event_sources=[*function.sqs_event_sources, source]
+            )
         model.ignored.extend(self.ignored)
         root_outputs = self.r.root.section("Outputs")
         for name, output in root_outputs.items():
@@ -207,19 +221,19 @@ class ModelBuilder:
                 )
                 continue
             properties = event["Properties"]
-            sources.append(
-                SqsEventSource(
-                    queue_arn=properties["Queue"],
-                    batch_size=int(properties.get("BatchSize", 10)),
-                    maximum_batching_window_seconds=int(
-                        properties.get("MaximumBatchingWindowInSeconds", 0)
-                    ),
-                    report_batch_item_failures="ReportBatchItemFailures"
-                    in properties.get("FunctionResponseTypes", []),
-                    enabled=bool(properties.get("Enabled", True)),
-                )
-            )
+            sources.append(_sqs_event_source(properties["Queue"], properties))
         return sources
+
+    def event_source_mapping(
+        self, stack: Stack, logical_id: str, resource: dict[str, Any]
+    ) -> tuple[str, SqsEventSource] | None:
+        """(function name, its SQS source); None, listed as ignored, for any other source."""
+        props = self.props(stack, resource)
+        source_arn = str(props.get("EventSourceArn", ""))
+        if source_arn.split(":")[2:3] != ["sqs"]:
+            self.ignored.append((stack.name, logical_id, "event:EventSourceMapping"))
+            return None
+        return str(props["FunctionName"]), _sqs_event_source(source_arn, props)
 
     @staticmethod
     def schedules(props: dict[str, Any]) -> list[ScheduleEventSource]:
@@ -415,3 +429,15 @@ def load_app(
     if unknown:
         raise TemplateError(f"unknown root parameters: {sorted(unknown)}")
     return ModelBuilder(Resolver(root, extra_ssm or {})).model
+
+
+def _sqs_event_source(queue_arn: str, properties: dict[str, Any]) -> SqsEventSource:
+    """A SAM `Type: SQS` event's properties or an EventSourceMapping's: the same names."""
+    return SqsEventSource(
+        queue_arn=queue_arn,
+        batch_size=int(properties.get("BatchSize", 10)),
+        maximum_batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+        report_batch_item_failures="ReportBatchItemFailures"
+        in properties.get("FunctionResponseTypes", []),
+        enabled=bool(properties.get("Enabled", True)),
+    )

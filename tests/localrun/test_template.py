@@ -334,3 +334,53 @@ def test_an_authorizer_that_is_not_emulated_fails_loudly(tmp_path):
     )
     with pytest.raises(TemplateError, match=r"Custom \(custom\) is not emulated"):
         load_app(path)
+
+
+def test_an_event_source_mapping_on_a_queue_is_the_functions_sqs_source(tmp_path):
+    path = write_template(
+        tmp_path,
+        """
+        Resources:
+          Worker:
+            Type: AWS::Serverless::Function
+            Properties:
+              CodeUri: src/
+              Handler: app.handler
+          Jobs:
+            Type: AWS::SQS::Queue
+          WorkerJobs:
+            Type: AWS::Lambda::EventSourceMapping
+            Properties:
+              EventSourceArn: !GetAtt Jobs.Arn
+              FunctionName: !Ref Worker
+              BatchSize: 7
+              MaximumBatchingWindowInSeconds: 2
+              FunctionResponseTypes: [ReportBatchItemFailures]
+          WorkerStream:
+            Type: AWS::Lambda::EventSourceMapping
+            Properties:
+              EventSourceArn: arn:aws:kinesis:us-east-1:123456789012:stream/s
+              FunctionName: !Ref Worker
+              StartingPosition: LATEST
+        """,
+    )
+    model = load_app(path, stack_name="s")
+    [function] = model.functions
+    assert function.sqs_event_sources == [
+        SqsEventSource(
+            queue_arn=ARN.format(service="sqs", resource="s-Jobs"),
+            batch_size=7,
+            maximum_batching_window_seconds=2,
+            report_batch_item_failures=True,
+            enabled=True,
+        )
+    ]
+    assert ("s", "WorkerStream", "event:EventSourceMapping") in model.ignored
+    assert all(where != "WorkerJobs" for _, where, _ in model.ignored)
+
+
+def test_the_applications_queue_consumers_keep_their_batch_settings():
+    sources = {f.logical_id: f.sqs_event_sources for f in real_model().functions}
+    for consumer in ("SendNotificationFunction", "ReconcileOrdersFunction"):
+        [source] = sources[consumer]
+        assert (source.batch_size, source.report_batch_item_failures) == (10, True), consumer

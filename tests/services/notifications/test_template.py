@@ -44,20 +44,28 @@ def test_queue_has_dlq_and_encryption(resources):
 
 
 def test_function_consumes_the_queue_with_partial_batch_failures(resources):
-    function = resources["SendNotificationFunction"]["Properties"]
-    [source] = function["Events"].values()
-    assert source["Type"] == "SQS"
-    assert source["Properties"]["BatchSize"] == 10
-    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # An explicit mapping, not a SAM `Type: SQS` event (which attaches an account-wide policy).
+    assert "Events" not in resources["SendNotificationFunction"]["Properties"]
+    mapping = resources["SendNotificationFunctionOrderOutcomes"]
+    assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["NotificationsQueue", "Arn"]}
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "SendNotificationFunction"}
+    assert mapping["Properties"]["BatchSize"] == 10
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
-def test_ses_permission_is_send_only_and_conditioned_on_the_sender(resources):
+def test_ses_permission_is_send_only_from_the_sender(resources):
     policies = resources["SendNotificationFunction"]["Properties"]["Policies"]
     statements = [s for p in policies if "Statement" in p for s in p["Statement"]]
-    [ses] = [s for s in statements if any(a.startswith("ses:") for a in s["Action"])]
-    assert sorted(ses["Action"]) == ["ses:SendEmail", "ses:SendRawEmail"]
-    assert set(ses["Condition"]["StringEquals"]) == {"ses:FromAddress"}
-    assert not any("SESCrudPolicy" in p for p in policies if isinstance(p, dict))
+    [ses] = [s for s in statements if str(s["Action"]).startswith("ses:")]
+    assert ses["Action"] == "ses:SendEmail"
+    address, domain = ses["Resource"]
+    assert address["Fn::Sub"].endswith(":identity/${SenderEmail}")
+    assert domain["Fn::Sub"][0].endswith(":identity/${Domain}")
+    assert domain["Fn::Sub"][1]["Domain"] == {
+        "Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "SenderEmail"}]}]
+    }
+    assert ses["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
 
 
 def test_idempotency_ttl_attribute_matches_the_handler(resources):
