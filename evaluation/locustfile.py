@@ -1,0 +1,145 @@
+"""Locust: customers checking out through the HTTP API, in the paper's three traffic patterns.
+
+    locust -f evaluation/locustfile.py --headless --host http://127.0.0.1:PORT/dev \
+        --traffic steady --traffic-seconds 60 --peak-users 8 --orders-csv orders.csv --csv out
+
+A customer places an order (POST /orders), then reads it (GET /orders/{id}) every
+`--poll-seconds` until it is CONFIRMED or FAILED, then waits and shops again. Each placed order
+is appended to `--orders-csv` with the time its POST was sent, so the evaluation can measure
+request-to-terminal latency against the execution's end in its history.
+
+Profiles (`--traffic`):
+- steady: `--peak-users` customers for the whole run.
+- bursts: one customer, and at random moments (seeded) a burst of `--peak-users` for 2-5 s.
+- ramp: customers added one step at a time up to `--peak-users`, stopping early once the p95
+  of the last seconds passes `--max-p95-ms` or more than 1% of requests fail: the stress test.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import threading
+import time
+import uuid
+from typing import Any
+
+from locust import HttpUser, LoadTestShape, between, events, task
+
+TERMINAL = {"CONFIRMED", "FAILED"}
+CART = [{"sku": "SKU-TSHIRT-BLK-M", "quantity": 1}]  # seeded with plenty of stock
+FAILURE_RATIO_LIMIT = 0.01
+
+
+def customer_request(customer: str, cart: list[dict[str, Any]]) -> tuple[dict[str, str], dict]:
+    """What a simulated customer sends with POST /orders: headers and body. Today's API takes
+    the customer in the body; with sign-in, this is where the ID token goes (an Authorization
+    header) instead, and `read_headers` follows."""
+    headers = {"Idempotency-Key": str(uuid.uuid4()), "Content-Type": "application/json"}
+    body = {
+        "customerId": customer,
+        "email": f"{customer}@example.com",
+        "paymentToken": "tok_visa",
+        "items": cart,
+    }
+    return headers, body
+
+
+def read_headers(customer: str) -> dict[str, str]:
+    """Headers of the customer's GET /orders/{id} (none needed before sign-in)."""
+    return {}
+
+
+@events.init_command_line_parser.add_listener
+def _options(parser: Any) -> None:
+    parser.add_argument("--traffic", choices=["steady", "bursts", "ramp"], default="steady")
+    parser.add_argument("--traffic-seconds", type=float, default=60)
+    parser.add_argument("--peak-users", type=int, default=8)
+    parser.add_argument("--poll-seconds", type=float, default=0.25)
+    parser.add_argument("--max-p95-ms", type=float, default=2000)
+    parser.add_argument("--traffic-seed", type=int, default=1)
+    parser.add_argument("--orders-csv", default="orders.csv")
+
+
+_written = threading.Lock()
+
+
+class Customer(HttpUser):
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self) -> None:
+        self.customer = f"cust-load-{uuid.uuid4().hex[:12]}"
+        self.options = self.environment.parsed_options
+
+    @task
+    def checkout(self) -> None:
+        headers, body = customer_request(self.customer, CART)
+        sent_at = time.time()
+        with self.client.post(
+            "/orders", json=body, headers=headers, name="POST /orders", catch_response=True
+        ) as placed:
+            if placed.status_code != 202:
+                placed.failure(f"HTTP {placed.status_code}: {placed.text[:200]}")
+                return
+            order_id = placed.json()["orderId"]
+        status = self._follow(order_id)
+        with _written, open(self.options.orders_csv, "a", newline="") as file:
+            csv.writer(file).writerow([order_id, f"{sent_at:.6f}", status, self.options.traffic])
+
+    def _follow(self, order_id: str) -> str:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            time.sleep(self.options.poll_seconds)
+            read = self.client.get(
+                f"/orders/{order_id}", headers=read_headers(self.customer), name="GET /orders/{id}"
+            )
+            if read.status_code == 200 and read.json()["status"] in TERMINAL:
+                return str(read.json()["status"])
+        return "TIMEOUT"
+
+
+class Profile(LoadTestShape):
+    """The run's users over time, by `--traffic`."""
+
+    def tick(self) -> tuple[int, float] | None:
+        assert self.runner is not None and self.runner.environment.parsed_options is not None
+        options = self.runner.environment.parsed_options
+        elapsed = self.get_run_time()
+        if elapsed >= options.traffic_seconds:
+            return None
+        peak = options.peak_users
+        if options.traffic == "steady":
+            return peak, peak
+        if options.traffic == "bursts":
+            return (peak if self._in_burst(elapsed, options.traffic_seed) else 1), peak
+        return self._ramp(elapsed, options)
+
+    def _in_burst(self, elapsed: float, seed: int) -> bool:
+        """Bursts start at random whole seconds (about one every 8 s) and last 2-5 s."""
+        rng = random.Random(seed)
+        second = 0
+        while second <= elapsed:
+            if rng.random() < 1 / 8:
+                length = rng.randint(2, 5)
+                if second <= elapsed < second + length:
+                    return True
+                second += length
+            second += 1
+        return False
+
+    def _ramp(self, elapsed: float, options: Any) -> tuple[int, float] | None:
+        steps = max(options.peak_users, 1)
+        step_seconds = options.traffic_seconds / steps
+        users = min(int(elapsed // step_seconds) + 1, options.peak_users)
+        assert self.runner is not None
+        total = self.runner.stats.total
+        if (
+            elapsed > step_seconds
+            and (total.get_current_response_time_percentile(0.95) or 0) > options.max_p95_ms
+        ):
+            print(f"ramp: stopped at {users} users, p95 over {options.max_p95_ms:.0f} ms")
+            return None
+        if total.num_requests > 20 and total.fail_ratio > FAILURE_RATIO_LIMIT:
+            print(f"ramp: stopped at {users} users, {total.fail_ratio:.1%} of requests failed")
+            return None
+        return users, users
