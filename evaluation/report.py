@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
 import math
 import os
@@ -83,9 +84,10 @@ def plot_latency(measured: Measured, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 4))
     for profile in measured.profiles:
         orders = [o for o in measured.orders if o.profile == profile.name]
+        timed = [o for o in orders if o.sent_at is not None]
         ax.scatter(
-            [o.sent_at - measured.started for o in orders],
-            [o.end_to_end_ms for o in orders],
+            [o.started - measured.started for o in timed],
+            [o.end_to_end_ms for o in timed],
             s=6,
             label=profile.name,
         )
@@ -177,6 +179,7 @@ def per_million(value: float) -> str:
 
 
 def _ms(values: list[float]) -> str:
+    values = [v for v in values if not math.isnan(v)]  # orders without a client record
     if not values:
         return "- / - / -"
     return " / ".join(f"{percentile(values, p):,.0f}" for p in (50, 95, 99))
@@ -228,7 +231,7 @@ def render(measured: Measured, prices: PriceTable, plots: Path, doc: Path, comma
     ]
     for profile in measured.profiles:
         mine = [o for o in orders if o.profile == profile.name]
-        span = (max(o.stopped for o in mine) - min(o.sent_at for o in mine)) if mine else 0
+        span = (max(o.stopped for o in mine) - min(o.started for o in mine)) if mine else 0
         failed = _locust_failures(measured, profile.name)
         lines.append(
             f"| {profile.name} | {profile.peak_users} | {profile.seconds:.0f} | {len(mine)} | "
@@ -237,8 +240,24 @@ def render(measured: Measured, prices: PriceTable, plots: Path, doc: Path, comma
             f"{_ms([o.end_to_end_ms for o in mine])} | {_ms([o.execution_ms for o in mine])} |"
         )
     transitions = Counter(o.transitions for o in orders)
+    unrecorded = sum(not o.profile for o in orders)
+    failures = _locust_failure_messages(measured)
     lines += [
         "",
+        *(
+            [
+                f"{unrecorded} more executions ran that Locust did not record (their customer was "
+                "stopped mid-request at a profile's end); they count in the cost, not the latency.",
+                "",
+            ]
+            if unrecorded
+            else []
+        ),
+        *(
+            ["Failed API requests, as Locust saw them:", "", *failures, ""]
+            if failures
+            else ["No API request failed.", ""]
+        ),
         f"![latency]({rel}/latency.png)",
         "",
         f"![throughput]({rel}/throughput.png)",
@@ -319,7 +338,17 @@ def render(measured: Measured, prices: PriceTable, plots: Path, doc: Path, comma
     for item in sorted({k for c in figs.costs.values() for k in c}):
         cells = [per_million(figs.costs[v].get(item, 0.0)) for v in VARIANTS]
         lines.append(f"| {item} (per million orders) | " + " | ".join(cells) + " |")
-    lines += ["", f"![cost per order]({rel}/cost-per-order.png)", ""]
+    largest = sorted(figs.costs[TARGET].items(), key=lambda item: -item[1])[:3]
+    lines += [
+        "",
+        "The target's largest line items: "
+        + ", ".join(f"{name} {cost / target_cost:.0%}" for name, cost in largest)
+        + ". Lambda duration is priced on this machine's durations (moto's calls are slower "
+        "than DynamoDB's), so on AWS that item would be smaller; the request counts would not.",
+        "",
+        f"![cost per order]({rel}/cost-per-order.png)",
+        "",
+    ]
     lines += _monthly_section(figs, prices, rel)
     lines += _claims_section(figs, measured, prices)
     lines += _prices_section(prices)
@@ -375,13 +404,23 @@ def _monthly_section(figs: Figures, prices: PriceTable, rel: str) -> list[str]:
                 f"| {variant.label} | {orders:,.0f} | serverless cheaper | EC2 cheaper or even |"
             )
     at_scale = marginal_cost_at_scale(figs.counts, prices, baseline)
-    tenfold = Ec2Baseline(baseline.orders_per_second_per_instance * 10, baseline.peak_factor)
+    break_even = figs.break_even[TARGET]
+    if break_even is not None and baseline.instances(break_even) == baseline.min_instances:
+        sensitivity = (
+            f"The target variant breaks even while the baseline still runs its minimum of "
+            f"{baseline.min_instances} instances, so that point does not depend on the capacity "
+            "assumed per instance."
+        )
+    else:
+        tenfold = Ec2Baseline(baseline.orders_per_second_per_instance * 10, baseline.peak_factor)
+        sensitivity = (
+            "If an instance served 10x this run's peak, the target variant would break even at "
+            f"{_orders(break_even_orders(figs.counts, prices, TARGET, tenfold))} orders a month."
+        )
     lines += [
         "",
-        f"At scale the baseline costs {usd(at_scale)} per order (an instance per "
-        f"{baseline.orders_per_step:,.0f} orders a month). If an instance served 10x this run's "
-        f"peak, the target variant would break even at "
-        f"{_orders(break_even_orders(figs.counts, prices, TARGET, tenfold))} orders a month.",
+        f"At scale the baseline costs {usd(at_scale)} per order (one more instance per "
+        f"{baseline.orders_per_step:,.0f} orders a month). {sensitivity}",
         "",
         f"![monthly cost]({rel}/monthly-cost.png)",
         "",
@@ -436,7 +475,7 @@ def _claims_section(figs: Figures, measured: Measured, prices: PriceTable) -> li
         f"{'within' if steady_p95 <= 2000 else 'above'} it on this machine (p95); says nothing "
         "of AWS |",
         f"| cold starts add 50-200 ms per step | init p50 {init_p50:,.0f} ms ({len(inits)} cold "
-        "starts: Python 3.12, Powertools, pydantic, on this machine) | "
+        "starts under load, several at once on 2 cores; `make bench` times them one at a time) | "
         f"{'within' if 50 <= init_p50 <= 200 else 'outside'} the range here; AWS's init differs |",
         "| Standard supports ~1,000 transitions/s (burst 5,000) | AWS quota: bucket 5,000, "
         f"refill 1,500/s in us-east-1 (500/s elsewhere): {1500 / per_order_transitions:,.0f} "
@@ -477,9 +516,17 @@ def _prices_section(prices: PriceTable) -> list[str]:
     return lines
 
 
-def _locust_failures(measured: Measured, profile: str) -> str:
-    import csv
+def _locust_failure_messages(measured: Measured) -> list[str]:
+    lines = []
+    for profile in measured.profiles:
+        with (measured.locust_dir / f"{profile.name}_failures.csv").open(newline="") as file:
+            for row in csv.DictReader(file):
+                error = row["Error"].replace("|", "/")[:160]
+                lines.append(f"- {profile.name}: {row['Occurrences']} x {row['Name']}: `{error}`")
+    return lines
 
+
+def _locust_failures(measured: Measured, profile: str) -> str:
     path = measured.locust_dir / f"{profile}_stats.csv"
     with path.open(newline="") as file:
         for row in csv.DictReader(file):

@@ -9,6 +9,7 @@ serves on loopback.
 from __future__ import annotations
 
 import csv
+import math
 import statistics
 import subprocess
 import sys
@@ -29,7 +30,7 @@ STOCK = 10_000_000
 SKU = "SKU-TSHIRT-BLK-M"  # the locustfile's cart
 # X-Ray's default sampling rule records 1 request a second and 5% of the rest: at volume, 5%.
 XRAY_SAMPLED_SHARE = 0.05
-ORDER_COLUMNS = ["orderId", "sentAt", "clientStatus", "profile"]
+ORDER_COLUMNS = ["orderId", "sentAt", "profile"]
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,11 @@ QUICK = (Profile("steady", 4, 2), Profile("bursts", 4, 3), Profile("ramp", 4, 3)
 
 @dataclass(frozen=True)
 class Order:
+    """One checkout execution, with the client's POST time when Locust recorded it."""
+
     order_id: str
-    profile: str
-    sent_at: float  # epoch s, the client's POST
+    profile: str  # the traffic profile that placed it ("" when the client did not record it)
+    sent_at: float | None  # epoch s, the client's first POST
     status: str  # the execution's: SUCCEEDED, FAILED, ...
     started: float  # epoch s, the execution's start and stop (its history)
     stopped: float
@@ -56,7 +59,7 @@ class Order:
 
     @property
     def end_to_end_ms(self) -> float:
-        return (self.stopped - self.sent_at) * 1000
+        return (self.stopped - self.sent_at) * 1000 if self.sent_at is not None else math.nan
 
     @property
     def execution_ms(self) -> float:
@@ -201,8 +204,7 @@ def measure(
         progress("settling: every execution ended, every notification sent")
         _settle(app)
         logs.capturing = meter.metering = False
-        progress(f"reading {len(rows)} executions' histories and the tables")
-        orders = [_order(app, row) for row in rows]
+        orders = _orders(app, {row["orderId"]: row for row in rows}, progress)
         tables = [t.name for t in app.model.tables]
         largest = largest_items(app.client("dynamodb"), tables)
         usage = meter.usage
@@ -255,26 +257,43 @@ def _settle(app: LocalApp, timeout: float = 120) -> None:
     raise TimeoutError("the run did not settle: executions running or notifications queued")
 
 
-def _order(app: LocalApp, row: dict[str, str]) -> Order:
-    execution = app.wait_for_execution(row["orderId"])
-    history = app.history(row["orderId"])
-    entered = [e for e in history if e["type"].endswith("StateEntered")]
-    state_bytes = [
-        len(details.get("input") or details.get("output") or "")
-        for event in history
-        for key, details in event.items()
-        if key.endswith("EventDetails") and isinstance(details, dict)
+def _orders(app: LocalApp, placed: dict[str, dict[str, str]], progress: Callable) -> list[Order]:
+    """Every execution of the run (the orders: one execution each, named after the order), with
+    what Locust recorded of its POST. Counting executions rather than Locust's rows keeps an
+    order whose customer was stopped mid-request."""
+    sfn = app.client("stepfunctions")
+    executions = [
+        execution
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=app.state_machine_arn
+        )
+        for execution in page["executions"]
     ]
-    return Order(
-        row["orderId"],
-        row["profile"],
-        float(row["sentAt"]),
-        execution["status"],
-        execution["startDate"].timestamp(),
-        execution["stopDate"].timestamp(),
-        len(entered),
-        max(state_bytes, default=0),
-    )
+    progress(f"reading {len(executions)} executions' histories and the tables")
+    orders = []
+    for execution in executions:
+        name = execution["name"]
+        history = app.history(name)
+        state_bytes = [
+            len(details.get("input") or details.get("output") or "")
+            for event in history
+            for key, details in event.items()
+            if key.endswith("EventDetails") and isinstance(details, dict)
+        ]
+        row = placed.get(name, {})
+        orders.append(
+            Order(
+                name,
+                row.get("profile", ""),
+                float(row["sentAt"]) if row else None,
+                execution["status"],
+                execution["startDate"].timestamp(),
+                execution["stopDate"].timestamp(),
+                sum(e["type"].endswith("StateEntered") for e in history),
+                max(state_bytes, default=0),
+            )
+        )
+    return sorted(orders, key=lambda o: o.started)
 
 
 def _write_raw(measured: Measured, out_dir: Path) -> None:
