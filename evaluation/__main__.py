@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 from evaluation.cost import PriceTable
+from evaluation.faults import FULL_TIMING, QUICK_TIMING, run_experiments
 from evaluation.report import render
 from evaluation.run import FULL, QUICK, measure, run_locust
 from localrun.stack import REPO_ROOT
@@ -39,10 +41,15 @@ def main(argv: list[str] | None = None) -> int:
             run_locust(args.host, profile, args.raw, quiet=False)
         print(f"raw results: {args.raw}")
         return 0
+    started = time.monotonic()
     measured = measure(args.raw, profiles, quiet=args.quick)
+    timing = QUICK_TIMING if args.quick else FULL_TIMING
+    faults = run_experiments(args.raw / "faults", timing, quiet=args.quick)
+    measured.seconds = time.monotonic() - started
     command = "make evaluate" if not args.quick else "python -m evaluation --quick"
     args.doc.parent.mkdir(parents=True, exist_ok=True)
-    args.doc.write_text(render(measured, PriceTable.load(), args.plots, args.doc, command))
+    report = render(measured, PriceTable.load(), args.plots, args.doc, command, faults)
+    args.doc.write_text(report)
     print(f"wrote {args.doc} and its plots in {args.plots} ({measured.seconds:.0f} s)")
     return 0
 

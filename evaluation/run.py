@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -81,6 +82,7 @@ class Measured:
     locust_dir: Path
     started: float
     seconds: float = 0.0
+    load_average: float = 0.0  # this machine's 1-minute load average as the run began
     users: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # profile: (t, users)
 
     def counts_per_order(self) -> OrderCounts:
@@ -114,10 +116,27 @@ def run_locust(
 ) -> subprocess.CompletedProcess[str]:
     """Locust headless, one profile; raw results under `out_dir` (<profile>_stats*.csv and the
     placed orders in <profile>-orders.csv). Its periodic stats table is the run's progress."""
+    command = locust_command(host, profile, out_dir, quiet=quiet, seed=seed)
+    return subprocess.run(
+        command, check=True, text=True, capture_output=quiet, timeout=profile.seconds + 180
+    )
+
+
+def locust_command(
+    host: str,
+    profile: Profile,
+    out_dir: Path,
+    *,
+    quiet: bool,
+    seed: int = 1,
+    traffic: str | None = None,
+) -> list[str]:
+    """The Locust command line for `profile` (its name is the traffic pattern unless
+    `traffic` says otherwise); starts the profile's orders CSV with its header."""
     orders_csv = out_dir / f"{profile.name}-orders.csv"
     with orders_csv.open("w", newline="") as file:
         csv.writer(file).writerow(ORDER_COLUMNS)
-    command = [
+    return [
         sys.executable,
         "-m",
         "locust",
@@ -127,7 +146,7 @@ def run_locust(
         "--host",
         host,
         "--traffic",
-        profile.name,
+        traffic or profile.name,
         "--traffic-seconds",
         str(profile.seconds),
         "--peak-users",
@@ -149,9 +168,6 @@ def run_locust(
         "WARNING",
         *(["--only-summary"] if quiet else []),
     ]
-    return subprocess.run(
-        command, check=True, text=True, capture_output=quiet, timeout=profile.seconds + 180
-    )
 
 
 def placed_orders(out_dir: Path, profile: Profile) -> list[dict[str, str]]:
@@ -186,6 +202,7 @@ def measure(
 ) -> Measured:
     """Bring the application up, run each profile through Locust, settle, read it all back."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    load_average = os.getloadavg()[0]
     logs = FunctionLogs()
     started = time.monotonic()
     with AwsMeter() as meter, LocalApp(log_sink=logs).start(virtual_time=True) as app:
@@ -235,6 +252,7 @@ def measure(
         users=users,
     )
     measured.seconds = time.monotonic() - started
+    measured.load_average = load_average
     _write_raw(measured, out_dir)
     return measured
 
