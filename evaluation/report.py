@@ -212,7 +212,8 @@ def render(
         f"Python {platform.python_version()}, the whole run {measured.seconds:.0f} s; the "
         f"machine's load average as it began: {measured.load_average:.1f} (other work shares "
         "these cores, and every figure below moves with it). "
-        f"Raw data: Locust's CSVs, `orders.csv` and `invocations.csv` in `{measured.locust_dir}`.",
+        "Raw data: Locust's CSVs, `orders.csv` and `invocations.csv` in "
+        f"`{os.path.relpath(measured.locust_dir, doc.parent.parent)}`.",
         "",
         "## What this run can say, and what it cannot",
         "",
@@ -229,6 +230,8 @@ def render(
         "  measured); on AWS a handler's DynamoDB calls are faster than moto's and inits differ.",
         "  x86_64 and arm64 are priced on the same measured durations.",
         "- Locust runs in its own process; its clients share the two cores with the application.",
+        "- Each function has one warm environment when the load begins (as after earlier",
+        "  traffic); the cold starts below are those of scaling out beyond it.",
         "",
         "## Load (Locust) and end-to-end latency",
         "",
@@ -236,7 +239,8 @@ def render(
         "End-to-end latency is the client's POST to the execution's end in its history;",
         "execution time is the history's start to end. Percentiles are p50 / p95 / p99 in ms.",
         "",
-        "| profile | users (peak) | seconds | orders | succeeded | API requests failed | "
+        "| profile | users (peak planned / reached) | seconds | orders | succeeded | "
+        "API requests failed | "
         "completed/s (mean / peak 5 s) | end-to-end ms | execution ms |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -244,8 +248,10 @@ def render(
         mine = [o for o in orders if o.profile == profile.name]
         span = (max(o.stopped for o in mine) - min(o.started for o in mine)) if mine else 0
         failed = _locust_failures(measured, profile.name)
+        reached = max((users for _, users in measured.users.get(profile.name, [])), default=0)
         lines.append(
-            f"| {profile.name} | {profile.peak_users} | {profile.seconds:.0f} | {len(mine)} | "
+            f"| {profile.name} | {profile.peak_users} / {reached} | {profile.seconds:.0f} | "
+            f"{len(mine)} | "
             f"{sum(o.status == 'SUCCEEDED' for o in mine)} | {failed} | "
             f"{len(mine) / span if span else 0:.1f} / {peak_throughput(mine):.1f} | "
             f"{_ms([o.end_to_end_ms for o in mine])} | {_ms([o.execution_ms for o in mine])} |"

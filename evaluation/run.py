@@ -209,6 +209,10 @@ def measure(
         shop = Shop(app)
         shop.seed_catalog()
         shop.set_stock(SKU, STOCK)
+        # One warm environment per function, as after earlier traffic: without it the first
+        # seconds are every function's first init at once on a few cores, not steady load.
+        # Cold starts from scaling out beyond it are measured.
+        app.lambdas.prewarm()
         logs.capturing = meter.metering = True
         since = time.time()
         rows, requests, users = [], 0, {}
