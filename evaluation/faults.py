@@ -10,6 +10,7 @@ waited for in real time here, so the recovery times include them.
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import time
@@ -94,6 +95,10 @@ class Outcome:
     outcomes: Counter[str] = field(default_factory=Counter)  # "CONFIRMED", "FAILED <reason>"
     recovered_after: float | None = None  # s from the window's end to the last affected end
     lost: int = 0  # placed orders with no execution or not terminal after settling
+    target_calls: list[float] = field(default_factory=list)  # epoch s of each call of a target
+
+    def calls_within(self, start: float, end: float) -> int:
+        return sum(start <= at <= end for at in self.target_calls)
 
 
 def inject(app: LocalApp, experiment: Experiment, rng: random.Random) -> int:
@@ -186,8 +191,15 @@ def _read(app: LocalApp, outcome: Outcome, orders: dict[str, dict[str, Any]]) ->
             if outcome.started <= execution["startDate"].timestamp() <= outcome.ended:
                 outcome.executions[execution["name"]] = execution
     last_affected = None
+    functions = {f.arn: f.logical_id for f in app.model.functions}
     for name, execution in outcome.executions.items():
         history = app.history(name)
+        outcome.target_calls += [
+            event["timestamp"].timestamp()
+            for event in history
+            if event["type"] == "TaskScheduled"
+            and _target(event["taskScheduledEventDetails"], functions) in outcome.experiment.targets
+        ]
         types = Counter(event["type"] for event in history)
         failed = types["TaskFailed"] + types["TaskTimedOut"]
         outcome.faults_met += failed
@@ -211,3 +223,10 @@ def _read(app: LocalApp, outcome: Outcome, orders: dict[str, dict[str, Any]]) ->
         or orders.get(name, {}).get("status") not in ("CONFIRMED", "FAILED")
         for name in outcome.placed
     )
+
+
+def _target(details: dict[str, Any], functions: dict[str, str]) -> str:
+    """The fault target a scheduled task calls: a function's logical id or "service:action"."""
+    if details["resourceType"] == "lambda":
+        return functions.get(json.loads(details["parameters"])["FunctionName"], "")
+    return f"{details['resourceType']}:{details['resource']}"

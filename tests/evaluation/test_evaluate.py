@@ -74,7 +74,7 @@ def test_counts_per_order_are_what_one_happy_path_order_does(run, route):
     put_events = sum("events:putEvents" in state.get("Resource", "") for state in route)
     assert counts.events == put_events
     assert counts.emails == 1
-    assert counts.api_requests >= 2  # the POST and at least one GET
+    assert counts.api_requests >= 1  # its POST (a customer stopped at the end may not GET)
     assert counts.dynamodb_write_units >= len(CHECKOUT_TASKS)  # every task writes
     assert measured.emf["OrdersPlaced"] == measured.emf["OrdersConfirmed"] == n
 
