@@ -104,6 +104,10 @@ invoke: $(VENV)/.installed ## FUNCTION=ReserveStockFunction EVENT=events/invento
 soak: $(VENV)/.installed ## 1,000 orders with 20% of task invocations faulted, then the invariants (exits 1 on a violation)
 	$(PY) -m localrun soak --orders 1000 --fault-rate 0.2 --seed 1
 
+.PHONY: evaluate
+evaluate: $(VENV)/.installed ## Locust profiles on the local run, metrics, cost model: regenerates docs/evaluation.md and its plots
+	$(PY) -m evaluation
+
 .PHONY: bench
 bench: $(VENV)/.installed ## measure latency, throughput, transitions, orchestration overhead, cold starts (prints; asserts nothing)
 	$(PY) -m localrun bench
