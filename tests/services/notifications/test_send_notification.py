@@ -190,3 +190,55 @@ def test_retry_after_ses_failure_sends_only_the_missing_email(
     recipients = [m.destinations["ToAddresses"][0] for m in sent_messages()]
     assert sorted(recipients) == ["jane.doe@example.com", "sam.lee@example.org"]
     assert len(_notification_items(table)) == 2
+
+
+class _ClockRunningOut:
+    """A context whose invocation has the given milliseconds left at each successive read."""
+
+    def __init__(self, lambda_context, *remaining_ms: int):
+        self._context = lambda_context
+        self._remaining = list(remaining_ms)
+
+    def __getattr__(self, name):
+        return getattr(self._context, name)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._remaining.pop(0) if len(self._remaining) > 1 else self._remaining[0]
+
+
+def test_a_batch_with_too_little_time_left_is_handed_back_untouched(
+    ses, table, send_notification, lambda_context, capsys
+):
+    event = load_event("send-notification.json")
+    late = _ClockRunningOut(lambda_context, send_notification.RECORD_TIME_BUDGET_MS - 1)
+
+    with pytest.raises(BatchProcessingError):  # every record failed: SQS retries the batch
+        send_notification.handler(event, late)
+
+    assert sent_messages() == []
+    assert _all_items(table) == []  # no idempotency record in progress, nothing recorded
+    assert emitted_metrics(capsys.readouterr().out).get("NotificationsDeferred") == 2
+
+
+def test_a_batch_running_out_of_time_emails_each_event_once_across_deliveries(
+    ses, table, send_notification, lambda_context
+):
+    """The first record is sent with time to spare; by the second, too little is left, so it is
+    handed back instead of being cut off mid-send. SQS redelivers the whole batch: the first is
+    a duplicate (no second email), the second is sent."""
+    event = load_event("send-notification.json")
+    running_out = _ClockRunningOut(lambda_context, 25_000, 4_000)
+
+    response = send_notification.handler(event, running_out)
+
+    second_message_id = event["Records"][1]["messageId"]
+    assert _failed_ids(response) == {second_message_id}
+    assert len(sent_messages()) == 1
+
+    assert send_notification.handler(event, lambda_context) == {"batchItemFailures": []}
+
+    assert sorted(m.destinations["ToAddresses"][0] for m in sent_messages()) == [
+        "jane.doe@example.com",
+        "sam.lee@example.org",
+    ]
+    assert len(_notification_items(table)) == 2

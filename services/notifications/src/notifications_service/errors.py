@@ -27,3 +27,12 @@ class CustomerDirectoryUnavailable(Exception):
     def __init__(self, error_code: str):
         super().__init__(f"the customer's address could not be read: {error_code}")
         self.error_code = error_code
+
+
+class NotStartedForLackOfTime(Exception):
+    """Too little of the invocation was left to send an email and record it: the record is
+    handed back to SQS untouched, rather than cut off by the timeout after SES accepted it."""
+
+    def __init__(self, remaining_ms: int):
+        super().__init__(f"not started: {remaining_ms} ms left in the invocation")
+        self.remaining_ms = remaining_ms

@@ -34,6 +34,7 @@ from notifications_service.errors import (
     CustomerDirectoryUnavailable,
     InvalidNotificationEvent,
     NotificationDeliveryFailed,
+    NotStartedForLackOfTime,
 )
 from notifications_service.models import (
     OrderConfirmedEvent,
@@ -47,6 +48,11 @@ settings = SendNotificationSettings.from_environment()
 # Idempotency records outlive every copy of an event that can still reach us: EventBridge
 # retries for up to 24 h, and the DLQ keeps a message 14 days before anyone redrives it.
 IDEMPOTENCY_EXPIRY_SECONDS = 14 * 24 * 60 * 60
+# A record is started only with this much of the invocation left: a timeout that cuts a record
+# off after SES accepted its email, before its idempotency record completes, would have the
+# redelivery email the customer again. One record (a user pool read, an SES send, two writes)
+# takes milliseconds on AWS and up to a few seconds on a loaded laptop; the Timeout is 30 s.
+RECORD_TIME_BUDGET_MS = 10_000
 
 processor = BatchProcessor(event_type=EventType.SQS)
 dynamodb = boto3.client("dynamodb")
@@ -123,7 +129,12 @@ def parse_record(record: SQSRecord) -> OrderConfirmedEvent | OrderFailedEvent:
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> dict[str, str]:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, str]:
+    remaining_ms = lambda_context.get_remaining_time_in_millis()
+    if remaining_ms < RECORD_TIME_BUDGET_MS:
+        # Reported as failed, so SQS delivers it again after the visibility timeout.
+        metrics.add_metric(name="NotificationsDeferred", unit=MetricUnit.Count, value=1)
+        raise NotStartedForLackOfTime(remaining_ms)
     event = parse_record(record)
     logger.set_correlation_id(event.detail.orderId)
     try:
