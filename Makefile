@@ -60,8 +60,8 @@ test: venv lint build ## everything CI runs: lint, template checks, sam build, e
 	$(PY) -m pytest
 
 .PHONY: unit
-unit: $(VENV)/.installed ## the fast loop: service and template tests (moto in-process)
-	$(PY) -m pytest tests/services tests/template
+unit: $(VENV)/.installed node_modules/.installed ## the fast loop: service, template and contract tests (moto in-process)
+	$(PY) -m pytest tests/services tests/template tests/contracts
 
 .PHONY: e2e
 e2e: $(VENV)/.installed ## end-to-end: every checkout path through the local run
@@ -78,6 +78,10 @@ reliability: $(VENV)/.installed ## concurrency, duplicates, the fault matrix, a 
 .PHONY: openapi
 openapi: $(VENV)/.installed ## regenerate docs/api/openapi.json from the API handlers' routes and models
 	$(PY) -m localrun.openapi
+
+.PHONY: contracts
+contracts: $(VENV)/.installed node_modules/.installed ## write the event schemas (contracts/events/) from the producers' models
+	$(PY) -m localrun.contracts
 
 .PHONY: clean
 clean: ## remove build output and virtual environments

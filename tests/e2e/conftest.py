@@ -11,6 +11,7 @@ import pytest
 from localrun.shop import Shop
 from localrun.stack import LocalApp
 from localrun.template import Function
+from tests.support.contracts import contract_violations
 from tests.support.iam import granted_data_actions, recorded_actions, ungranted_calls
 
 E2E = Path(__file__).parent
@@ -83,10 +84,13 @@ def app(tmp_path_factory, aws_call_logs):
 
 @pytest.fixture(scope="module")
 def shop(app):
+    """When the module is done, every event its checkouts put on the bus must be what its
+    published contract says (tests/contracts holds the contracts and the rules to each other)."""
     shop = Shop(app)
     shop.seed_catalog()
     shop.tap_events()
-    return shop
+    yield shop
+    assert contract_violations(shop.events()) == []
 
 
 @pytest.fixture(autouse=True)

@@ -1,13 +1,13 @@
 """Publishes an order's outcome event when the reconciler, not the state machine, decided it.
 
-Same bus, source and detail as the state machine's OrderFailed (docs/service-conventions.md),
+Same bus, source and contract as the state machine's OrderFailed (orders_service/events.py),
 so the notifications service emails the customer exactly as for any failed order.
 """
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from orders_service.errors import OutcomeNotPublished
+from orders_service.events import OrderFailed, OrderLine
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -20,24 +20,30 @@ class OutcomeEvents:
         self._source = source
 
     def order_failed(self, order: dict[str, Any], reason: str) -> None:
-        detail = {
-            "orderId": order["orderId"],
-            "customerId": order["customerId"],
-            "amountCents": order["amountCents"],
-            "currency": order["currency"],
-            "items": [
-                {"sku": i["sku"], "quantity": i["quantity"], "unitPriceCents": i["unitPriceCents"]}
+        # Validated here, so a stored order that no longer fits the contract fails loudly in
+        # the reconciler instead of in every consumer.
+        detail = OrderFailed(
+            orderId=order["orderId"],
+            customerId=order["customerId"],
+            amountCents=int(order["amountCents"]),
+            currency=order["currency"],
+            items=[
+                OrderLine(
+                    sku=i["sku"],
+                    quantity=int(i["quantity"]),
+                    unitPriceCents=int(i["unitPriceCents"]),
+                )
                 for i in order["items"]
             ],
-            "reason": reason,
-        }
+            reason=reason,
+        )
         response = self._events.put_events(
             Entries=[
                 {
                     "EventBusName": self._bus_name,
                     "Source": self._source,
-                    "DetailType": "OrderFailed",
-                    "Detail": json.dumps(detail),
+                    "DetailType": OrderFailed.DETAIL_TYPE,
+                    "Detail": detail.model_dump_json(),
                 }
             ]
         )
