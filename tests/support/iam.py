@@ -97,7 +97,7 @@ class Principal:
 
 
 def packaged(template: dict[str, Any]) -> dict[str, Any]:
-    """The template as `sam package` leaves it: local code, ASL and nested templates uploaded
+    """The template as `sam package` leaves it: local code, layers, ASL and nested templates uploaded
     to S3 (the translator refuses local paths; none of them changes what a role may do)."""
     template = copy.deepcopy(template)
     function_globals = template.get("Globals", {}).get("Function", {})
@@ -107,6 +107,8 @@ def packaged(template: dict[str, Any]) -> dict[str, Any]:
         properties = resource.get("Properties", {})
         if isinstance(properties.get("CodeUri"), str):
             properties["CodeUri"] = "s3://artifacts/code.zip"
+        if isinstance(properties.get("ContentUri"), str):
+            properties["ContentUri"] = "s3://artifacts/layer.zip"
         if isinstance(properties.get("DefinitionUri"), str):
             properties["DefinitionUri"] = "s3://artifacts/definition.asl.json"
         if resource["Type"] == "AWS::Serverless::Application":
