@@ -97,8 +97,9 @@ class Principal:
 
 
 def packaged(template: dict[str, Any]) -> dict[str, Any]:
-    """The template as `sam package` leaves it: local code, layers, ASL and nested templates uploaded
-    to S3 (the translator refuses local paths; none of them changes what a role may do)."""
+    """The template as `sam package` leaves it: local code, layers, ASL and nested templates
+    uploaded to S3 (the translator refuses local paths; none of them changes what a role may
+    do)."""
     template = copy.deepcopy(template)
     function_globals = template.get("Globals", {}).get("Function", {})
     if "CodeUri" in function_globals:
