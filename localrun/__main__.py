@@ -1,8 +1,9 @@
-"""`python -m localrun serve | sign-in | invoke | demo | bench | soak | check`: the app here.
+"""`python -m localrun serve | sign-in | invoke | env-vars | demo | bench | soak | check`.
 
     python -m localrun serve                      # API, Lambda and AWS endpoints until Ctrl-C
     python -m localrun sign-in --email ada@example.com   # an ID token from a running serve
     python -m localrun invoke ReserveStockFunction --event events/inventory/reserve-stock.json
+    python -m localrun env-vars                   # sam local invoke's --env-vars for `serve`
     python -m localrun bench                      # timings on this machine (prints, asserts none)
     python -m localrun soak --orders 1000 --fault-rate 0.2 --seed 1   # faults, then invariants
     python -m localrun check --endpoint URL       # the invariants over what a `serve` holds now
@@ -21,6 +22,8 @@ import signal
 import sys
 import threading
 from pathlib import Path
+
+import boto3
 
 from localrun.emulator import FAKE_CREDENTIALS
 from localrun.lambdas import LambdaServiceError
@@ -74,6 +77,11 @@ def serve(args: argparse.Namespace) -> int:
                 print(f"  {route.method:<7}{route.resource:<28}-> {function.logical_id}")
         print(f"Lambda         {app.lambdas.endpoint_url}  (AWS_ENDPOINT_URL_LAMBDA)")
         print(f"AWS (moto)     {app.emulator.url}  (AWS_ENDPOINT_URL)")
+        if (args.aws_port, args.lambda_port) == (3002, 3001):  # events/env-vars.local.json's
+            print(
+                "Docker         sam local invoke --config-env local "
+                "InventoryApp/ReserveStockFunction -e events/inventory/reserve-stock.json"
+            )
         for machine in app.model.state_machines:
             print(f"State machine  {machine.arn}")
         _print_sign_in(app)
@@ -144,6 +152,29 @@ def invoke(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if result.function_error else 0
+
+
+def env_vars(args: argparse.Namespace) -> int:
+    """The --env-vars file `sam local invoke` needs: for `serve`, or for a deployed stack."""
+    from localrun import env_vars as files
+
+    if args.stack:
+        session = boto3.session.Session(region_name=args.region)
+        document = files.for_stack(
+            args.stack, session.client("cloudformation"), session.client("lambda")
+        )
+    else:
+        document = files.for_local_run(_app(args).model)
+    text = files.render(document)
+    if args.check:
+        if not args.output.is_file() or args.output.read_text() != text:
+            print(f"{args.output} is stale: run `python -m localrun env-vars`", file=sys.stderr)
+            return 1
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
 
 
 def check(args: argparse.Namespace) -> int:
@@ -262,6 +293,15 @@ def main(argv: list[str] | None = None) -> int:
     invoke_parser.add_argument("--event", required=True, help="JSON file, or - for stdin")
     invoke_parser.set_defaults(run=invoke)
 
+    env_vars_parser = commands.add_parser(
+        "env-vars", help="write the --env-vars file of `sam local invoke` (serve, or a stack)"
+    )
+    env_vars_parser.add_argument("--stack", help="a deployed stack (default: serve's emulator)")
+    env_vars_parser.add_argument("--region", default=REGION, help="the deployed stack's")
+    env_vars_parser.add_argument("--output", type=Path, help="default: events/env-vars.<...>.json")
+    env_vars_parser.add_argument("--check", action="store_true", help="exit 1 if it is stale")
+    env_vars_parser.set_defaults(run=env_vars)
+
     commands.add_parser("demo", help="every checkout path, end to end").set_defaults(run=demo)
     check_parser = commands.add_parser(
         "check", help="check the invariants over a running serve (exit 1 on a violation)"
@@ -286,6 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     soak_parser.set_defaults(run=soak)
 
     args = parser.parse_args(argv)
+    if args.command == "env-vars" and args.output is None:
+        from localrun.env_vars import LOCAL_FILE
+
+        args.output = (
+            LOCAL_FILE.with_name(f"env-vars.{args.stack}.json") if args.stack else LOCAL_FILE
+        )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # The interpreter logs every Fail state as an ERROR; the execution history already says it.
     logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
