@@ -58,6 +58,27 @@ def test_same_idempotency_key_and_body_returns_the_same_order_once(orders_api, a
     assert len(executions(aws)) == 1
 
 
+def test_a_replay_past_the_idempotency_record_never_starts_a_second_checkout(
+    orders_api, aws, context, monkeypatch
+):
+    """Express workflows run a second execution under the same name; the orders service must
+    not ask for one. The replay gets the stored order back."""
+    _, first, _ = call(orders_api, create_event(key="replayed"), context)
+    for item in aws["table"].scan()["Items"]:  # the idempotency record expired, or was cut off
+        if not item["pk"].startswith("ORDER#"):
+            aws["table"].delete_item(Key={"pk": item["pk"]})
+    starts = []
+    monkeypatch.setattr(
+        orders_api.workflow._sfn, "start_execution", lambda **kwargs: starts.append(kwargs)
+    )
+
+    status, second, _ = call(orders_api, create_event(key="replayed"), context)
+
+    assert (status, second) == (202, first)
+    assert starts == []
+    assert len(orders_in_table(aws)) == 1
+
+
 def test_reusing_an_idempotency_key_with_another_body_is_refused(orders_api, aws, context):
     call(orders_api, create_event(key="k"), context)
     other = valid_body()

@@ -3,7 +3,8 @@ order PENDING, start its checkout with the payments service's reference (never t
 
 Runs once per customer and Idempotency-Key (the API handler wraps it in Powertools
 idempotency); the order id is derived from the same pair, so even a replay that slips past the
-idempotency record lands on the same order and the same execution.
+idempotency record lands on the same order, and only the request that stored it starts its
+checkout (STANDARD or EXPRESS alike).
 """
 
 from typing import Any
@@ -51,14 +52,17 @@ def place_order(
             reconcile_after_seconds,
         )
     )
-    if order["status"] != domain.PENDING:
-        return domain.public_view(order)  # an old request replayed after its checkout ended
+    if not created:
+        # A replay (its idempotency record expired, or its first run was cut off): the request
+        # that stored the order started its checkout. Express workflows do not deduplicate
+        # execution names, so starting again could run a second checkout for the same order.
+        # A request cut off between the two writes leaves the order to the reconciler.
+        return domain.public_view(order)
     try:
         workflow.start(order_id, domain.checkout_input(order, payment_reference))
     except CheckoutNotStarted:
         # Never leave an order PENDING with no workflow to finish it.
         orders.update_status(order_id, domain.FAILED, "CheckoutNotStarted", domain.now())
         raise
-    if created:
-        metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     return domain.public_view(order)
