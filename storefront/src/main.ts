@@ -6,12 +6,14 @@ import { checkoutPage } from "./pages/checkout";
 import { orderPage } from "./pages/order";
 import { ordersPage } from "./pages/orders";
 import { signInPage } from "./pages/signin";
+import { signUpPage } from "./pages/signup";
 import { navigate, route, startRouter } from "./router";
 import { currentSession, signOut } from "./session";
 
 route("/", catalogPage);
 route("/cart", cartPage);
 route("/sign-in", signInPage);
+route("/sign-up", signUpPage);
 route("/checkout", checkoutPage);
 route("/orders", ordersPage);
 route("/orders/:orderId", orderPage);

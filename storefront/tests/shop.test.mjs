@@ -71,6 +71,10 @@ test("a signed-out visitor is sent to sign in", async () => {
   await page.getByRole("heading", { name: "Sign in" }).waitFor();
   assert.equal(new URL(page.url()).pathname, "/sign-in");
   assert.equal(new URL(page.url()).searchParams.get("next"), "/orders");
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("alert").filter({ hasText: "Wrong email or password." }).waitFor();
   await snapshot("sign-in");
   await assertAccessible("sign-in");
 });
@@ -157,4 +161,26 @@ test("the history lists both orders with their outcome", async () => {
   await tshirt.getByText("118 in stock").waitFor();
   const mug = page.getByRole("listitem").filter({ hasText: "Ceramic Mug" });
   await mug.getByText("80 in stock").waitFor();
+});
+
+test("a new customer creates an account, confirms it and is signed in", async () => {
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await menu("My orders").click();
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await page.getByRole("heading", { name: "Create an account" }).waitFor();
+  const newcomer = `newcomer-${Date.now()}@example.com`;
+  await page.getByLabel("Email").fill(newcomer);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await snapshot("sign-up");
+  await assertAccessible("sign-up");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Confirm your email" }).waitFor();
+  // Cognito emails the code; the local user pool (moto) takes any code.
+  await page.getByLabel("Confirmation code").fill("123456");
+  await snapshot("sign-up-confirm");
+  await assertAccessible("sign-up-confirm");
+  await page.getByRole("button", { name: "Confirm and sign in" }).click();
+  await page.getByRole("heading", { name: "My orders" }).waitFor();
+  await page.getByText(newcomer).waitFor();
+  await page.getByText("No orders yet.").waitFor();
 });

@@ -11,7 +11,12 @@ export const catalogPage: Page = {
     const announcement = h("p", { role: "status", class: "notice" });
     const cards = products.map((product) => {
       const inCart = () => readCart()[product.sku] ?? 0;
-      const button = h("button", { type: "button" }, "Add to cart");
+      const button = h(
+        "button",
+        { type: "button" },
+        "Add to cart",
+        h("span", { class: "visually-hidden" }, `: ${product.name}`),
+      );
       const refresh = () => {
         button.disabled = inCart() >= product.available;
       };
@@ -31,7 +36,7 @@ export const catalogPage: Page = {
           { class: product.available > 0 ? "stock" : "stock out" },
           product.available > 0 ? `${product.available} in stock` : "Out of stock",
         ),
-        h("div", { "aria-label": `Add ${product.name}`, role: "group" }, button),
+        button,
       );
     });
     main.replaceChildren(

@@ -1,11 +1,11 @@
-import { signIn, SignInError } from "../cognito";
+import { AccountError, signIn } from "../cognito";
 import { h } from "../dom";
 import { navigate } from "../router";
 import type { Page } from "../router";
 import { startSession } from "../session";
 
 /** Only same-site paths after signing in: never a redirect to another origin. */
-function safeNext(next: string | null): string {
+export function safeNext(next: string | null): string {
   return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
 }
 
@@ -39,15 +39,18 @@ export const signInPage: Page = {
         startSession({ ...tokens, email: email.value.trim() });
         navigate(safeNext(query.get("next")), true);
       } catch (failure) {
-        error.textContent = failure instanceof SignInError ? failure.message : String(failure);
+        error.textContent = failure instanceof AccountError ? failure.message : String(failure);
         submit.disabled = false;
         password.focus();
       }
     });
+    const next = query.get("next");
+    const signUpPath = next ? `/sign-up?next=${encodeURIComponent(next)}` : "/sign-up";
     main.replaceChildren(
       h("h1", {}, "Sign in"),
       h("p", {}, "Sign in to check out and to see your orders."),
       form,
+      h("p", {}, "New here? ", h("a", { href: signUpPath, "data-link": true }, "Create an account")),
     );
   },
 };
