@@ -9,10 +9,14 @@ export interface Session extends Tokens {
 }
 
 export function currentSession(): Session | null {
-  const stored = sessionStorage.getItem(KEY);
-  if (!stored) return null;
-  const session = JSON.parse(stored) as Session;
-  if (session.expiresAt - EXPIRY_MARGIN_MS <= Date.now()) {
+  let session: Session | null = null;
+  try {
+    session = JSON.parse(sessionStorage.getItem(KEY) ?? "null") as Session | null;
+  } catch {
+    // unreadable: treated as signed out
+  }
+  if (!session) return null;
+  if (!(session.expiresAt - EXPIRY_MARGIN_MS > Date.now())) {
     signOut();
     return null;
   }

@@ -31,6 +31,8 @@ def test_the_distribution_serves_https_through_origin_access_control_with_an_spa
     assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"]) == ("s3", "always")
     assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
     assert config["DefaultCacheBehavior"]["AllowedMethods"] == ["GET", "HEAD"]
+    security_headers = "67f7725c-6f97-4210-82d7-5512b31e9d03"  # managed SecurityHeadersPolicy
+    assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == security_headers
     fallbacks = {e["ErrorCode"]: e for e in config["CustomErrorResponses"]}
     for code in (403, 404):  # a missing key is a 403 through OAC (no ListBucket)
         assert fallbacks[code]["ResponsePagePath"] == "/index.html"

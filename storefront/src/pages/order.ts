@@ -1,4 +1,4 @@
-import { getOrder } from "../api";
+import { ApiError, getOrder } from "../api";
 import type { Order } from "../api";
 import { h } from "../dom";
 import { money } from "../money";
@@ -55,7 +55,14 @@ export const orderPage: Page = {
       if (order.status !== "PENDING") return;
       await sleep(POLL_INTERVAL_MS, signal);
       if (signal.aborted) return;
-      order = await getOrder(params.orderId);
+      try {
+        order = await getOrder(params.orderId);
+      } catch (failure) {
+        // A lost connection or a throttled read: the order goes on, so keep asking.
+        if (!(failure instanceof ApiError)) throw failure;
+        const transient = failure.status === 0 || failure.status === 429 || failure.status >= 500;
+        if (!transient) throw failure;
+      }
     }
   },
 };
