@@ -39,6 +39,24 @@ node_modules/.installed: package.json
 .PHONY: venv
 venv: $(VENV)/.installed $(SAM_VENV)/.installed node_modules/.installed ## create .venv, .venv-sam and node_modules
 
+# --- The storefront (storefront/): a static site, Vite + TypeScript, with its own Node tooling ---
+storefront/node_modules/.installed: storefront/package.json storefront/package-lock.json
+	npm ci --prefix storefront --silent --no-audit --no-fund
+	touch $@
+
+STOREFRONT_SOURCES := $(shell find storefront/src -type f) $(wildcard storefront/*.html storefront/*.ts storefront/tsconfig.json)
+storefront/dist/index.html: storefront/node_modules/.installed $(STOREFRONT_SOURCES)
+	npm run --prefix storefront --silent build
+
+.PHONY: storefront
+storefront: storefront/dist/index.html ## type-check and build the site into storefront/dist (make serve serves it)
+
+# sam deploy's stack (samconfig.toml [default]); STACK=checkout-prod for prod.
+STACK ?= $(shell $(PY) -c 'import tomllib; print(tomllib.load(open("samconfig.toml", "rb"))["default"]["global"]["parameters"]["stack_name"])')
+.PHONY: storefront-upload
+storefront-upload: storefront $(VENV)/.installed ## after sam deploy: upload the site and its config.json (STACK=checkout-dev REGION=us-east-1)
+	$(PY) storefront/upload.py --stack $(STACK) --region $(REGION)
+
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff, then mypy over services/ and localrun/
 	$(VENV)/bin/ruff check .
@@ -56,7 +74,7 @@ build: validate $(VENV)/.installed ## validate, then sam build the whole applica
 	$(SAM_ENV) $(SAM) build --parallel --cached --template template.yaml
 
 .PHONY: test
-test: venv lint build ## everything CI runs: lint, template checks, sam build, every test
+test: venv storefront lint build ## everything CI runs: lint, template checks, sam build, every test (browser tests too)
 	$(PY) -m pytest
 
 .PHONY: unit
@@ -96,7 +114,7 @@ demo: $(VENV)/.installed ## run the whole checkout locally and show every path (
 	$(PY) -m localrun demo
 
 .PHONY: serve
-serve: $(VENV)/.installed ## keep the local API up and print its URL (Ctrl-C to stop)
+serve: $(VENV)/.installed storefront ## keep the local API and the storefront up and print their URLs (Ctrl-C to stop)
 	$(PY) -m localrun serve
 
 .PHONY: invoke

@@ -28,9 +28,13 @@ import boto3
 from localrun.emulator import FAKE_CREDENTIALS
 from localrun.lambdas import LambdaServiceError
 from localrun.shop import Shop
-from localrun.signin import LOCAL_PASSWORD, sign_in
+from localrun.signin import LOCAL_PASSWORD, create_customer, sign_in
+from localrun.site import SITE_DIR, StorefrontSite
 from localrun.stack import DEFAULT_TEMPLATE, LocalApp
 from localrun.template import REGION, Function, TemplateError
+
+# The local storefront's customer, made when `serve` starts (more sign in with `sign-in`).
+SHOPPER = "shopper@example.com"
 
 
 def _print_log_line(function: Function, line: str) -> None:
@@ -65,11 +69,20 @@ def _seed(app: LocalApp) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    # The API allows the local storefront's origin (the template's SiteOrigin, CORS).
+    site_origin = f"http://127.0.0.1:{args.site_port}"
+    args.parameter_overrides = [f"SiteOrigin={site_origin}", *args.parameter_overrides]
     app = _app(args, api_port=args.api_port, lambda_port=args.lambda_port, aws_port=args.aws_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with app.start(virtual_time=args.virtual_time):
+    with app.start(virtual_time=args.virtual_time), contextlib.ExitStack() as site:
         _seed(app)
+        if (args.site_dir / "index.html").is_file() and app.gateways and app.model.user_pools:
+            storefront = _start_storefront(app, args.site_dir, args.site_port)
+            site.callback(storefront.stop)
+            print(f"Storefront     {storefront.url}  (sign in as {SHOPPER} / {LOCAL_PASSWORD})")
+        else:
+            print(f"Storefront     not built ({args.site_dir}): make storefront")
         print(f"API            {', '.join(g.url for g in app.gateways) or '(none)'}")
         for gateway in app.gateways:
             for route in gateway.api.routes:
@@ -89,6 +102,26 @@ def serve(args: argparse.Namespace) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
     return 0
+
+
+def _start_storefront(app: LocalApp, site_dir: Path, port: int) -> StorefrontSite:
+    """The built site, its config.json naming the local API and user pool, and a customer to
+    sign in as."""
+    pool = app.model.user_pool()
+    [client] = app.model.clients_of(pool)
+    create_customer(app.client("cognito-idp"), pool.id, SHOPPER, LOCAL_PASSWORD)
+    storefront = StorefrontSite(
+        site_dir,
+        {
+            "apiUrl": app.api_url,
+            "region": REGION,
+            "userPoolId": pool.id,
+            "userPoolClientId": client.id,
+            "cognitoEndpoint": f"{app.emulator.url}/",
+        },
+    )
+    storefront.start(port=port)
+    return storefront
 
 
 def _print_sign_in(app: LocalApp) -> None:
@@ -270,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--api-port", type=int, default=3000)
     serve_parser.add_argument("--lambda-port", type=int, default=3001)
     serve_parser.add_argument("--aws-port", type=int, default=3002, help="moto's")
+    serve_parser.add_argument("--site-port", type=int, default=3003, help="the storefront's")
+    serve_parser.add_argument(
+        "--site-dir", type=Path, default=SITE_DIR, help="the built storefront (make storefront)"
+    )
     serve_parser.add_argument(
         "--virtual-time", action="store_true", help="skip Retry backoffs and Wait states"
     )

@@ -68,6 +68,10 @@ class RouteTable:
             (_compile(r) for r in routes), key=lambda c: c.specificity, reverse=True
         )
 
+    def has_path(self, path: str) -> bool:
+        """Whether any method is served at `path` (a resource of the API)."""
+        return any(compiled.pattern.match(path) for compiled in self._routes)
+
     def match(self, method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
         for compiled in self._routes:
             found = compiled.pattern.match(path)
@@ -163,13 +167,14 @@ class HttpResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    from_gateway: bool = False  # API Gateway's own answer, not the function's
 
 
 def _message(status: int, message: str, error_type: str | None = None) -> HttpResponse:
     headers = [("Content-Type", "application/json")]
     if error_type:
         headers.append(("x-amzn-ErrorType", error_type))
-    return HttpResponse(status, headers, json.dumps({"message": message}).encode())
+    return HttpResponse(status, headers, json.dumps({"message": message}).encode(), True)
 
 
 def request_too_long() -> HttpResponse:
@@ -240,12 +245,46 @@ class ApiGateway:
     def handle(
         self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
     ) -> HttpResponse:
+        return self.with_gateway_headers(self._route(method, target, headers, body, source_ip))
+
+    def with_gateway_headers(self, response: HttpResponse) -> HttpResponse:
+        """An error API Gateway answers itself gets its `GatewayResponses` headers (the CORS
+        origin, so that a browser can read a 401); the function's responses are its own."""
+        if not response.from_gateway or response.status < 400:
+            return response
+        kind = "DEFAULT_4XX" if response.status < 500 else "DEFAULT_5XX"
+        extra = self.api.gateway_response_headers.get(kind, {})
+        return HttpResponse(
+            response.status, response.headers + list(extra.items()), response.body, True
+        )
+
+    def _preflight(self) -> HttpResponse:
+        """SAM's `Cors`: an OPTIONS method on every path, a mock integration answering 200 with
+        the configured headers, whoever asks (no authorizer: a preflight carries no token)."""
+        cors = self.api.cors
+        assert cors is not None
+        headers = [("Access-Control-Allow-Origin", cors.allow_origin)]
+        for name, value in (
+            ("Access-Control-Allow-Headers", cors.allow_headers),
+            ("Access-Control-Allow-Methods", cors.allow_methods),
+            ("Access-Control-Max-Age", cors.max_age),
+        ):
+            if value is not None:
+                headers.append((name, value))
+        return HttpResponse(HTTPStatus.OK, [("Content-Type", "application/json"), *headers], b"")
+
+    def _route(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+    ) -> HttpResponse:
         parts = urlsplit(target)
         prefix = f"/{self.api.stage_name}"
         if not (parts.path == prefix or parts.path.startswith(prefix + "/")):
             return _message(HTTPStatus.FORBIDDEN, "Forbidden", "ForbiddenException")
         path = parts.path[len(prefix) :] or "/"
         matched = self.routes.match(method, path)
+        preflight = method == "OPTIONS" and self.api.cors is not None
+        if matched is None and preflight and self.routes.has_path(path):
+            return self._preflight()
         if matched is None:
             return _message(
                 HTTPStatus.FORBIDDEN,
@@ -331,7 +370,7 @@ class _ApiHandler(LoopbackHandler):
         gateway: ApiGateway = self.server.owner
         if self.content_length() > gateway.max_request_bytes:
             self.discard_body()  # read, not left unread: closing on unread data resets the client
-            response = request_too_long()
+            response = gateway.with_gateway_headers(request_too_long())
         else:
             body = self.read_body()
             headers = list(self.headers.items())

@@ -21,6 +21,7 @@ from localrun.template.loader import NESTED_STACK_TYPES, Stack, load_stack
 from localrun.template.model import (
     DEFAULT_STACK_NAME,
     Api,
+    ApiCors,
     ApiRoute,
     AppModel,
     CognitoAuthorizer,
@@ -337,7 +338,36 @@ class ModelBuilder:
             stage_name=str(props.get("StageName", "Prod")),
             routes=routes,
             authorizers=authorizers,
+            cors=_cors(props.get("Cors")),
+            gateway_response_headers={
+                kind: {name: _unquoted(value) for name, value in headers.items()}
+                for kind, response in (props.get("GatewayResponses") or {}).items()
+                if (headers := (response.get("ResponseParameters") or {}).get("Headers"))
+            },
         )
+
+
+def _unquoted(value: Any) -> str:
+    """SAM's CORS and gateway response values are API Gateway mapping literals: 'value'."""
+    text = str(value)
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
+
+
+def _cors(cors: Any) -> ApiCors | None:
+    """SAM's `Cors`: a string (the allowed origin) or its properties."""
+    if cors is None:
+        return None
+    if isinstance(cors, str):
+        return ApiCors(allow_origin=_unquoted(cors))
+    optional = {
+        "allow_headers": cors.get("AllowHeaders"),
+        "allow_methods": cors.get("AllowMethods"),
+        "max_age": cors.get("MaxAge"),
+    }
+    return ApiCors(
+        allow_origin=_unquoted(cors["AllowOrigin"]),
+        **{name: _unquoted(value) for name, value in optional.items() if value is not None},
+    )
 
 
 def _cognito_authorizers(body: dict[str, Any], where: str) -> dict[str, CognitoAuthorizer]:

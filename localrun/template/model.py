@@ -154,6 +154,16 @@ class ApiRoute:
 
 
 @dataclass(frozen=True)
+class ApiCors:
+    """SAM's `Cors` on the API: the preflight (OPTIONS) answer API Gateway gives by itself."""
+
+    allow_origin: str
+    allow_headers: str | None = None
+    allow_methods: str | None = None
+    max_age: str | None = None
+
+
+@dataclass(frozen=True)
 class Api:
     stack: str
     logical_id: str
@@ -161,6 +171,10 @@ class Api:
     stage_name: str
     routes: list[ApiRoute]
     authorizers: dict[str, CognitoAuthorizer] = field(default_factory=dict)
+    cors: ApiCors | None = None
+    # `GatewayResponses`: the headers API Gateway adds to the errors it answers itself, by
+    # response type (DEFAULT_4XX, DEFAULT_5XX).
+    gateway_response_headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -332,6 +332,16 @@ def _user_pool_client_id(r: Resolver, stack: Stack, logical_id: str) -> str:
     return names.user_pool_client_id(stack.name, logical_id)
 
 
+def _distribution_id(r: Resolver, stack: Stack, logical_id: str) -> str:
+    return names.fake_id(f"{stack.name}/{logical_id}", 14).upper()
+
+
+def _distribution_domain(r: Resolver, stack: Stack, logical_id: str) -> str:
+    """CloudFront's domain of the distribution (not emulated: the local run serves the site
+    itself, with the template's SiteOrigin parameter naming it)."""
+    return f"{names.fake_id(f'{stack.name}/{logical_id}/domain', 14)}.cloudfront.net"
+
+
 def _stack_arn(r: Resolver, stack: Stack, logical_id: str) -> str:
     return names.stack_id(r.physical_name(stack, logical_id))
 
@@ -346,6 +356,7 @@ _REF_BY_TYPE: dict[str, ResourceValue] = {
     "AWS::Serverless::Api": _rest_api_id,
     "AWS::Cognito::UserPool": _user_pool_id,
     "AWS::Cognito::UserPoolClient": _user_pool_client_id,
+    "AWS::CloudFront::Distribution": _distribution_id,
 }
 
 
@@ -375,6 +386,7 @@ _ATTRIBUTES: dict[str, dict[str, ResourceValue]] = {
     },
     "AWS::Cognito::UserPoolClient": {"ClientId": _user_pool_client_id, "Name": _physical_name},
     **{kind: {"Arn": _stack_arn} for kind in NESTED_STACK_TYPES},
+    "AWS::CloudFront::Distribution": {"DomainName": _distribution_domain, "Id": _distribution_id},
 }
 
 GeneratedName = Callable[[Stack, str, str, dict[str, Any]], str]  # (stack, id, type, props)

@@ -118,6 +118,10 @@ class KnownValues:
             path["sku"] = _pick(self.skus, path["sku"])
 
     def learn(self, case: Any, response: Any) -> None:
+        # Another method on the path (the coverage phase) is not the operation: an OPTIONS
+        # is the CORS preflight, answered 200 with no body.
+        if case.method.upper() != case.operation.method.upper():
+            return
         if not 200 <= response.status_code < 300:
             return
         label, body = case.operation.label, response.json()

@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from localrun.api import ApiGateway, RouteTable, proxy_response
 from localrun.lambdas import ServiceErrorFault
 from localrun.template import ApiRoute
+from localrun.template.model import ApiCors
 
 from .conftest import lambda_service, simultaneous_requests
 
@@ -122,6 +124,35 @@ def test_unknown_route_method_and_stage_answer_like_api_gateway(gateway):
         assert json.loads(body) == {"message": "Missing Authentication Token"}
         assert headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert wrong_stage[0] == 403
+
+
+def test_cors_preflight_and_the_gateways_own_errors_carry_the_sites_origin(fixture_model, lambdas):
+    site = "http://127.0.0.1:3003"
+    api = replace(
+        fixture_model.apis[0],
+        cors=ApiCors(allow_origin=site, allow_headers="Authorization,Content-Type", max_age="600"),
+        gateway_response_headers={"DEFAULT_4XX": {"Access-Control-Allow-Origin": site}},
+    )
+    gateway = ApiGateway(api, lambdas)
+    gateway.start()
+    try:
+        preflight = request(f"{gateway.url}/items/1", method="OPTIONS", headers={"Origin": site})
+        no_such_path = request(f"{gateway.url}/nothing", method="OPTIONS")
+        refused = request(f"{gateway.url}/nothing")
+        answered = request(f"{gateway.url}/items/1")
+    finally:
+        gateway.stop()
+
+    # SAM's mock OPTIONS method answers without calling the function.
+    assert preflight[0] == 200 and preflight[2] == b""
+    assert preflight[1]["Access-Control-Allow-Origin"] == site
+    assert preflight[1]["Access-Control-Allow-Headers"] == "Authorization,Content-Type"
+    assert preflight[1]["Access-Control-Max-Age"] == "600"
+    assert "Access-Control-Allow-Methods" not in preflight[1]
+    assert no_such_path[0] == 403
+    assert refused[0] == 403 and refused[1]["Access-Control-Allow-Origin"] == site
+    # The function's own answer is the function's: the gateway adds nothing to it.
+    assert answered[0] == 200 and "Access-Control-Allow-Origin" not in answered[1]
 
 
 def test_function_error_is_a_502(gateway):

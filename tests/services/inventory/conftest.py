@@ -15,6 +15,7 @@ from tests.support.events import service_events
 
 TEMPLATE = "services/inventory/template.yaml"
 TABLE_NAME = "inventory-test"
+SITE_ORIGIN = "https://shop.example.com"
 # The operators' seed script, loaded by path as the local runner does (it is not a package).
 SEED_SCRIPT = runpy.run_path(str(ROOT / "services/inventory/seed/seed_catalog.py"))
 
@@ -26,7 +27,9 @@ def sample_catalog() -> list[dict]:
 @pytest.fixture(autouse=True)
 def environment(monkeypatch):
     """Every test: the handler modules read these when first imported (by any test)."""
-    set_aws_environment(monkeypatch, "inventory", INVENTORY_TABLE_NAME=TABLE_NAME)
+    set_aws_environment(
+        monkeypatch, "inventory", INVENTORY_TABLE_NAME=TABLE_NAME, ALLOWED_ORIGIN=SITE_ORIGIN
+    )
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,22 @@ def test_get_product_sample_event(api, event, catalog):
     }
 
 
+@pytest.mark.parametrize(
+    ("origin", "allowed"), [("https://shop.example.com", True), ("https://evil.example", False)]
+)
+def test_only_the_storefronts_origin_may_read_the_catalog_from_a_browser(
+    handler_module, lambda_context, event, catalog, origin, allowed
+):
+    api_event = event("catalog-api-list-products.json")
+    api_event["headers"] = {**(api_event["headers"] or {}), "Origin": origin}
+    api_event["multiValueHeaders"] = {k: [v] for k, v in api_event["headers"].items()}
+    response = handler_module("catalog_api").handler(api_event, lambda_context)
+
+    assert response["statusCode"] == 200
+    allowed_origins = response["multiValueHeaders"].get("Access-Control-Allow-Origin")
+    assert allowed_origins == ([origin] if allowed else None)
+
+
 def test_get_unknown_product_is_404_with_message(api, event, catalog):
     api_event = event("catalog-api-get-product.json")
     api_event["path"] = "/products/SKU-NOPE"

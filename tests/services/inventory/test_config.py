@@ -37,4 +37,18 @@ def test_handler_init_fails_naming_the_missing_variable(module):
         text=True,
     )
     assert init.returncode != 0
-    assert "ConfigurationError: InventorySettings: INVENTORY_TABLE_NAME" in init.stderr
+    settings = "CatalogApiSettings" if module == "catalog_api" else "InventorySettings"
+    assert f"ConfigurationError: {settings}: INVENTORY_TABLE_NAME" in init.stderr
+
+
+def test_the_catalog_api_init_fails_without_the_storefronts_origin():
+    environment = {name: value for name, value in os.environ.items() if name != "ALLOWED_ORIGIN"}
+    init = subprocess.run(
+        [sys.executable, "-c", "import inventory_service.handlers.catalog_api"],
+        cwd=ROOT / "services/inventory/src",
+        env={**environment, "INVENTORY_TABLE_NAME": "t"},
+        capture_output=True,
+        text=True,
+    )
+    assert init.returncode != 0
+    assert "ConfigurationError: CatalogApiSettings: ALLOWED_ORIGIN" in init.stderr

@@ -22,6 +22,7 @@ with pytest.MonkeyPatch.context() as collection_time:
 STATE_MACHINE_NAME = "checkout-test-checkout"
 STATE_MACHINE_ARN = f"arn:aws:states:us-east-1:123456789012:stateMachine:{STATE_MACHINE_NAME}"
 QUOTE_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:quote-prices"
+SITE_ORIGIN = "https://shop.example.com"
 REGISTER_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:register-payment"
 
 CATALOG = {
@@ -94,6 +95,7 @@ def aws(monkeypatch):
         QUOTE_PRICES_FUNCTION_ARN=QUOTE_FUNCTION_ARN,
         REGISTER_PAYMENT_FUNCTION_ARN=REGISTER_FUNCTION_ARN,
         RECONCILE_AFTER_SECONDS="900",
+        ALLOWED_ORIGIN=SITE_ORIGIN,
     )
     with mock_aws():
         table = create_table(

@@ -372,3 +372,18 @@ def test_the_listing_is_the_callers_orders_whatever_customer_the_query_names(ord
 
     assert status == 200
     assert [o["orderId"] for o in page["orders"]] == [mine["orderId"]]
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"), [("https://shop.example.com", True), ("https://evil.example", False)]
+)
+def test_only_the_storefronts_origin_may_read_the_answer_from_a_browser(
+    orders_api, aws, context, origin, allowed
+):
+    event = create_event()
+    event["headers"]["Origin"] = origin
+    event["multiValueHeaders"]["Origin"] = [origin]
+    status, _, response = call(orders_api, event, context)
+
+    assert status == 202
+    assert header(response, "Access-Control-Allow-Origin") == (origin if allowed else None)

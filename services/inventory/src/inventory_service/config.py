@@ -37,3 +37,9 @@ class InventorySettings(Settings):
     """Every inventory function's environment (the template's Globals): the table it owns."""
 
     inventory_table_name: str = Field(alias="INVENTORY_TABLE_NAME", min_length=1)
+
+
+class CatalogApiSettings(InventorySettings):
+    """The catalog API's: the storefront's origin, which browsers may call it from (CORS)."""
+
+    allowed_origin: str = Field(alias="ALLOWED_ORIGIN", min_length=1)

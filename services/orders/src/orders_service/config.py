@@ -43,6 +43,8 @@ class OrdersApiSettings(OrdersTableSettings):
     register_payment_function_arn: str = Field(alias="REGISTER_PAYMENT_FUNCTION_ARN", min_length=1)
     # Longer than the checkout workflow's worst case (tests/template checks it against the ASL).
     reconcile_after_seconds: int = Field(alias="RECONCILE_AFTER_SECONDS", ge=60)
+    # The storefront's origin, which browsers may call the API from (CORS).
+    allowed_origin: str = Field(alias="ALLOWED_ORIGIN", min_length=1)
 
 
 class ReconcileOrdersSettings(OrdersTableSettings):

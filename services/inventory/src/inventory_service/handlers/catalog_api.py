@@ -10,14 +10,19 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 import boto3
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory_service import catalog
-from inventory_service.config import InventorySettings
+from inventory_service.config import CatalogApiSettings
 from inventory_service.dynamodb import InvalidPageToken
 from inventory_service.errors import NotARestApiEvent, ProductNotFound
 from inventory_service.models import (
@@ -30,9 +35,12 @@ from inventory_service.models import (
 from inventory_service.observability import logger, tracer
 from inventory_service.repository import InventoryRepository
 
-settings = InventorySettings.from_environment()
+settings = CatalogApiSettings.from_environment()
 repository = InventoryRepository(boto3.client("dynamodb"), settings.inventory_table_name)
-app = APIGatewayRestResolver(enable_validation=True)
+# The storefront calls from its own origin; API Gateway answers the preflight (the template's Cors).
+app = APIGatewayRestResolver(
+    enable_validation=True, cors=CORSConfig(allow_origin=settings.allowed_origin)
+)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100

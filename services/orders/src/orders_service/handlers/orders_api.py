@@ -12,7 +12,12 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 import boto3
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -95,7 +100,12 @@ def _json_body(body: str) -> Any:
         raise UnreadableRequestBody("the request body holds a number too long to read") from None
 
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body)
+# The storefront calls from its own origin; API Gateway answers the preflight (the template's Cors).
+app = APIGatewayRestResolver(
+    enable_validation=True,
+    json_body_deserializer=_json_body,
+    cors=CORSConfig(allow_origin=settings.allowed_origin, allow_headers=["Idempotency-Key"]),
+)
 
 IdempotencyKey = Annotated[
     str,
