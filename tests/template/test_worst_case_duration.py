@@ -27,6 +27,33 @@ def lambda_timeouts() -> dict[str, int]:
     return timeouts
 
 
+# The longest an execution may run, by workflow type (Step Functions quotas).
+WORKFLOW_LIMIT_SECONDS = {"STANDARD": 365 * 24 * 3600, "EXPRESS": 300}
+
+
+def workflow_types() -> list[str]:
+    """The types the template lets a deploy choose: a literal Type, or a parameter's values."""
+    root = load_template("template.yaml")
+    machine = next(
+        r for r in root["Resources"].values() if r["Type"] == "AWS::Serverless::StateMachine"
+    )
+    chosen = machine["Properties"].get("Type", "STANDARD")
+    if isinstance(chosen, dict):
+        return root["Parameters"][chosen["Ref"]]["AllowedValues"]
+    return [chosen]
+
+
+def test_every_workflow_type_the_template_allows_fits_the_worst_case():
+    """Express cuts an execution off at 5 minutes, mid-compensation if need be: it may be
+    offered only once every retry of every step fits."""
+    worst = worst_case_seconds(ASL, lambda_timeouts())
+    for workflow_type in workflow_types():
+        print(
+            f"{workflow_type}: worst case {worst:.0f} s, limit {WORKFLOW_LIMIT_SECONDS[workflow_type]} s"
+        )
+        assert worst < WORKFLOW_LIMIT_SECONDS[workflow_type], workflow_type
+
+
 def test_every_task_is_bounded():
     timeouts = lambda_timeouts()
     for name, state in ASL["States"].items():

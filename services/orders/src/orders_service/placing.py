@@ -4,7 +4,8 @@ order PENDING, start its checkout with the payments service's reference (never t
 Runs once per customer and Idempotency-Key (the API handler wraps it in Powertools
 idempotency); the order id is derived from the same pair, so even a replay that slips past the
 idempotency record lands on the same order, and only the request that stored it starts its
-checkout (STANDARD or EXPRESS alike).
+checkout (Step Functions refuses a second Standard execution of the same name, but an
+Express one would run).
 """
 
 from typing import Any
