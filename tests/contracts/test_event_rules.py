@@ -199,6 +199,7 @@ def test_the_operators_message_names_the_order_the_error_and_links_the_execution
     assert message["orderId"] == "ord-1"  # the execution's name is the order id
     assert message["error"] == "CompensationFailed"
     assert message["summary"] == "Checkout ord-1 ended FAILED: CompensationFailed"
+    assert set(message) == {"summary", "orderId", "status", "error", "execution"}
     assert message["execution"] == (
         f"https://{REGION}.console.aws.amazon.com/states/home?region={REGION}"
         f"#/v2/executions/details/{execution}"
