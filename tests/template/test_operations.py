@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.cfn import ROOT, load_template
 
-SERVICES = ["orders", "payments", "inventory", "notifications"]
+SERVICES = sorted(path.parent.name for path in (ROOT / "services").glob("*/template.yaml"))
 ROOT_TEMPLATE = load_template("template.yaml")
 SERVICE_TEMPLATES = {s: load_template(f"services/{s}/template.yaml") for s in SERVICES}
 TOPIC_PARAMETER = "/ecommerce/{env}/platform/operators-topic/arn"
