@@ -324,9 +324,10 @@ class Emulator:
                 EventPattern=json.dumps(rule.event_pattern),
                 State=rule.state,
             )
-            events.put_targets(
-                Rule=rule.name, EventBusName=rule.event_bus_name, Targets=rule.targets
-            )
+            if rule.targets:  # none left when its only targets are not emulated (SNS)
+                events.put_targets(
+                    Rule=rule.name, EventBusName=rule.event_bus_name, Targets=rule.targets
+                )
 
     def _verify_senders(self) -> None:
         senders = {

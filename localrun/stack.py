@@ -109,6 +109,8 @@ class LocalApp:
                 LOG.warning(
                     "%s/%s: %s events are not emulated; it will not fire", stack, where, kind[6:]
                 )
+            elif kind == "target:sns":
+                LOG.warning("%s/%s: SNS targets are not emulated; nothing is sent", stack, where)
         try:
             emulator = self._emulator = Emulator(self.model, port=self._aws_port)
             self._exit.callback(emulator.stop)

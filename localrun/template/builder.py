@@ -1,7 +1,8 @@
 """Building the model: each resource type the runner emulates becomes its model object.
 
 Resource types are dispatched by table (`ModelBuilder.model`); any other type is listed in
-`AppModel.ignored`, as are function events other than SQS and Schedule, never silently dropped.
+`AppModel.ignored`, as are function events other than SQS and Schedule and rule targets that are
+SNS topics (what operators are told), never silently dropped.
 An SQS event source is either a function's `Type: SQS` event or an
 `AWS::Lambda::EventSourceMapping` on a queue (what the templates use, to keep SAM from
 attaching an account-wide SQS policy); both become the function's `sqs_event_sources`.
@@ -165,6 +166,13 @@ class ModelBuilder:
         bus = str(props.get("EventBusName", "default"))
         if bus.startswith("arn:"):
             bus = bus.rsplit("/", 1)[-1]
+        targets = []
+        for target in props.get("Targets", []):
+            if str(target["Arn"]).split(":")[2:3] == ["sns"]:  # operators' topics: not emulated
+                where = f"{logical_id}.Targets.{target['Id']}"
+                self.ignored.append((stack.name, where, "target:sns"))
+            else:
+                targets.append(target)
         return Rule(
             stack=stack.name,
             logical_id=logical_id,
@@ -172,7 +180,7 @@ class ModelBuilder:
             event_bus_name=bus,
             event_pattern=props["EventPattern"],
             state=props.get("State", "ENABLED"),
-            targets=props.get("Targets", []),
+            targets=targets,
         )
 
     def function(self, stack: Stack, logical_id: str, resource: dict[str, Any]) -> Function:

@@ -194,7 +194,8 @@ class AppModel:
     user_pool_clients: list[UserPoolClient] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)  # root stack outputs
     # (stack, logical id, type) of what is not emulated: log groups, alarms, IAM, permissions,
-    # and function events other than SQS ("event:<Type>": those never fire locally).
+    # function events other than SQS ("event:<Type>": those never fire locally) and rule targets
+    # that are SNS topics ("target:sns": nothing is delivered to them locally).
     ignored: list[tuple[str, str, str]] = field(default_factory=list)
 
     def function(self, ref: str) -> Function:

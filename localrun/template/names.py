@@ -14,6 +14,7 @@ from localrun.template.model import ACCOUNT_ID, PARTITION, REGION
 NAME_PROPERTY = {
     "AWS::DynamoDB::Table": "TableName",
     "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
     "AWS::Events::EventBus": "Name",
     "AWS::Events::Rule": "Name",
     "AWS::SSM::Parameter": "Name",

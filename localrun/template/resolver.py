@@ -352,6 +352,7 @@ _FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 # What Ref returns where it is not the physical name.
 _REF_BY_TYPE: dict[str, ResourceValue] = {
     "AWS::SQS::Queue": _attribute("QueueUrl"),
+    "AWS::SNS::Topic": _attribute("TopicArn"),
     **dict.fromkeys(_STATE_MACHINE_TYPES + NESTED_STACK_TYPES, _attribute("Arn")),
     "AWS::Serverless::Api": _rest_api_id,
     "AWS::Cognito::UserPool": _user_pool_id,
@@ -370,6 +371,7 @@ _ATTRIBUTES: dict[str, dict[str, ResourceValue]] = {
         "QueueUrl": _queue_url,
     },
     "AWS::DynamoDB::Table": {"Arn": _arn("dynamodb", "table/{name}")},
+    "AWS::SNS::Topic": {"TopicArn": _arn("sns", "{name}"), "TopicName": _physical_name},
     **{kind: _FUNCTION_ATTRIBUTES for kind in _FUNCTION_TYPES},
     "AWS::Events::EventBus": {"Arn": _arn("events", "event-bus/{name}"), "Name": _physical_name},
     "AWS::Events::Rule": {"Arn": _arn("events", "rule/{name}")},

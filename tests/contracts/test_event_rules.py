@@ -10,27 +10,42 @@ from pathlib import Path
 
 import pytest
 from moto.events.models import EventPattern
+from moto.events.utils import EventTemplateParser
 
 from localrun import contracts
 from notifications_service.models import parse_order_outcome
 from tests.support.aws import REGION
 from tests.support.cfn import load_template
 
-SERVICE_TEMPLATES = sorted(Path("services").glob("*/template.yaml"))
+# The root template's rules are the platform's; each service's, its own.
+TEMPLATES = {"platform": Path("template.yaml")} | {
+    path.parent.name: path for path in sorted(Path("services").glob("*/template.yaml"))
+}
 STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine:checkout-dev"
 # Every rule on the checkout's bus, with the detail-types it exists to consume.
 CONSUMERS = {("notifications", "OrderOutcomeRule"): {"OrderConfirmed", "OrderFailed"}}
+# Every rule on the account's default bus: Step Functions' status changes of the checkout.
+STATUS_CHANGE_CONSUMERS = {
+    ("orders", "ExecutionEndedBadlyRule"),  # the reconciler settles the order
+    ("platform", "CheckoutEndedUnexpectedlyRule"),  # operators are told
+}
+# The Fail state that is a business outcome (declined, out of stock, all undone): no one is paged.
+BUSINESS_FAILURE = "CheckoutFailed"
 
 
-def _rules(on_checkout_bus: bool) -> dict[tuple[str, str], dict]:
+def _rule_resources(on_checkout_bus: bool) -> dict[tuple[str, str], dict]:
     rules = {}
-    for template in SERVICE_TEMPLATES:
+    for owner, template in TEMPLATES.items():
         for logical_id, resource in load_template(template)["Resources"].items():
             if resource["Type"] != "AWS::Events::Rule":
                 continue
             if ("EventBusName" in resource["Properties"]) == on_checkout_bus:
-                rules[(template.parent.name, logical_id)] = resource["Properties"]["EventPattern"]
+                rules[(owner, logical_id)] = resource["Properties"]
     return rules
+
+
+def _rules(on_checkout_bus: bool) -> dict[tuple[str, str], dict]:
+    return {key: rule["EventPattern"] for key, rule in _rule_resources(on_checkout_bus).items()}
 
 
 def _resolved(pattern):
@@ -78,6 +93,10 @@ def test_every_rule_on_the_checkout_bus_says_what_it_consumes():
     assert set(_rules(on_checkout_bus=True)) == set(CONSUMERS)
 
 
+def test_every_rule_on_the_default_bus_is_a_declared_status_change_consumer():
+    assert set(_rules(on_checkout_bus=False)) == STATUS_CHANGE_CONSUMERS
+
+
 @pytest.mark.parametrize("rule", sorted(CONSUMERS), ids="/".join)
 def test_a_rule_routes_exactly_its_events(rule):
     pattern = _rules(on_checkout_bus=True)[rule]
@@ -121,3 +140,67 @@ def test_the_reconciler_gets_only_checkouts_that_ended_badly(status, state_machi
     event = _event("aws.states", "Step Functions Execution Status Change", detail)
 
     assert _matches(pattern, event) is routed
+
+
+def _status_change(status: str, error: str | None, state_machine: str = STATE_MACHINE_ARN) -> dict:
+    """Step Functions' event for an execution named after its order, as EventBridge delivers it."""
+    execution = f"{state_machine.replace(':stateMachine:', ':execution:')}:ord-1"
+    detail = {
+        "executionArn": execution,
+        "stateMachineArn": state_machine,
+        "name": "ord-1",
+        "status": status,
+        "error": error,
+        "cause": None if error is None else f"{error}: what happened",
+    }
+    return _event("aws.states", "Step Functions Execution Status Change", detail)
+
+
+def test_the_business_failure_is_the_asls_fail_state_of_that_name():
+    states = json.loads(Path("statemachine/checkout.asl.json").read_text())["States"]
+    assert states[BUSINESS_FAILURE]["Type"] == "Fail"
+    assert states[BUSINESS_FAILURE]["Error"] == BUSINESS_FAILURE
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "state_machine", "told"),
+    [
+        ("FAILED", "OutcomeNotPublished", STATE_MACHINE_ARN, True),
+        ("FAILED", "CompensationFailed", STATE_MACHINE_ARN, True),
+        ("FAILED", "States.Runtime", STATE_MACHINE_ARN, True),
+        ("FAILED", "States.TaskFailed", STATE_MACHINE_ARN, True),
+        ("TIMED_OUT", "States.Timeout", STATE_MACHINE_ARN, True),
+        ("TIMED_OUT", None, STATE_MACHINE_ARN, True),
+        ("ABORTED", None, STATE_MACHINE_ARN, True),
+        ("FAILED", BUSINESS_FAILURE, STATE_MACHINE_ARN, False),
+        ("SUCCEEDED", None, STATE_MACHINE_ARN, False),
+        ("RUNNING", None, STATE_MACHINE_ARN, False),
+        ("FAILED", "CompensationFailed", STATE_MACHINE_ARN + "-other", False),
+    ],
+)
+def test_operators_are_told_of_checkouts_that_ended_for_no_business_reason(
+    status, error, state_machine, told
+):
+    pattern = _rules(on_checkout_bus=False)[("platform", "CheckoutEndedUnexpectedlyRule")]
+    assert _matches(pattern, _status_change(status, error, state_machine)) is told
+
+
+def test_the_operators_message_names_the_order_the_error_and_links_the_execution():
+    rule = _rule_resources(on_checkout_bus=False)[("platform", "CheckoutEndedUnexpectedlyRule")]
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Ref": "OperatorsTopic"}
+    transformer = target["InputTransformer"]
+    template = transformer["InputTemplate"]["Fn::Sub"].replace("${AWS::Region}", REGION)
+    event = {**_status_change("FAILED", "CompensationFailed"), "ingestion-time": 0}
+
+    message = EventTemplateParser.parse(template, transformer["InputPathsMap"], event)
+
+    execution = event["detail"]["executionArn"]
+    assert message["orderId"] == "ord-1"  # the execution's name is the order id
+    assert message["error"] == "CompensationFailed"
+    assert message["summary"] == "Checkout ord-1 ended FAILED: CompensationFailed"
+    assert set(message) == {"summary", "orderId", "status", "error", "execution"}
+    assert message["execution"] == (
+        f"https://{REGION}.console.aws.amazon.com/states/home?region={REGION}"
+        f"#/v2/executions/details/{execution}"
+    )

@@ -286,6 +286,38 @@ def test_schedule_events_are_read_and_other_event_types_are_listed_as_ignored(tm
     assert all(where != "Nightly.Events.Every" for _, where, _ in model.ignored)
 
 
+def test_sns_rule_targets_are_listed_as_ignored_and_a_topic_refs_to_its_arn(tmp_path):
+    path = write_template(
+        tmp_path,
+        """
+        Resources:
+          Topic:
+            Type: AWS::SNS::Topic
+          Queue:
+            Type: AWS::SQS::Queue
+          TopicArn:
+            Type: AWS::SSM::Parameter
+            Properties:
+              Name: /fx/topic/arn
+              Type: String
+              Value: !Ref Topic
+          Rule:
+            Type: AWS::Events::Rule
+            Properties:
+              EventPattern: {source: [aws.states]}
+              Targets:
+                - {Id: Operators, Arn: !Ref Topic}
+                - {Id: Queue, Arn: !GetAtt Queue.Arn}
+        """,
+    )
+    model = load_app(path, stack_name="s")
+    topic_arn = ARN.format(service="sns", resource="s-Topic")
+    assert [p.value for p in model.ssm_parameters] == [topic_arn]
+    [rule] = model.rules
+    assert rule.targets == [{"Id": "Queue", "Arn": ARN.format(service="sqs", resource="s-Queue")}]
+    assert ("s", "Rule.Targets.Operators", "target:sns") in model.ignored
+
+
 def test_the_user_pool_and_its_client_resolve_wherever_the_templates_name_them():
     model = real_model()
     pool = model.user_pool("UserPool")

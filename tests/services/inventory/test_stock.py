@@ -79,7 +79,7 @@ def test_reserve_unknown_sku_wins_over_short_stock(reserve, catalog, snapshot, r
         reserve("o-1", {"SKU-X": 1, SNEAKER: 1, "SKU-Y": 1})
     assert raised.value.skus == ("SKU-X", "SKU-Y")
     assert snapshot() == before
-    assert recorded_metrics() == []
+    assert recorded_metrics() == ["UnknownSku"]
 
 
 def test_reserve_twice_returns_existing_without_taking_stock(

@@ -4,10 +4,12 @@ Stock is shown as what can still be bought and is never checked here: ReserveSto
 when the order runs.
 """
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from inventory_service.domain import price_cart, product_view
-from inventory_service.errors import ProductNotFound
+from inventory_service.errors import ProductNotFound, UnknownSku
 from inventory_service.models import QuotePricesRequest
-from inventory_service.observability import logger
+from inventory_service.observability import logger, metrics
 from inventory_service.repository import InventoryRepository
 
 
@@ -30,6 +32,11 @@ def read_product(sku: str, *, catalog: InventoryRepository) -> dict:
 def quote_prices(request: QuotePricesRequest, *, catalog: InventoryRepository) -> dict:
     """The cart priced from the catalog; every unknown sku is named (UnknownSku)."""
     quantities = request.quantities()
-    quote = price_cart(quantities, catalog.batch_get_products(quantities))
+    try:
+        quote = price_cart(quantities, catalog.batch_get_products(quantities))
+    except UnknownSku:
+        # A customer's cart, not a fault: counted so the errors alarm can leave it out.
+        metrics.add_metric(name="UnknownSku", unit=MetricUnit.Count, value=1)
+        raise
     logger.info("cart priced", extra={"skus": len(quantities), "amountCents": quote["amountCents"]})
     return quote

@@ -44,6 +44,8 @@ def reserve_stock(request: ReserveStockRequest, *, stock: InventoryRepository) -
         logger.info("reservation already exists", extra={"status": str(outcome.existing.status)})
         return reservation_result(outcome.existing)
     if outcome.missing_skus:
+        # Counted, as OutOfStock is: a business outcome, which the errors alarm subtracts.
+        metrics.add_metric(name="UnknownSku", unit=MetricUnit.Count, value=1)
         raise UnknownSku(outcome.missing_skus)
     metrics.add_metric(name="OutOfStock", unit=MetricUnit.Count, value=1)
     logger.info("out of stock", extra={"skus": list(outcome.short_skus)})

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inventory_service.catalog import quote_prices
 from inventory_service.config import InventorySettings
 from inventory_service.models import QuotePricesRequest
-from inventory_service.observability import logger, tracer
+from inventory_service.observability import logger, metrics, tracer
 from inventory_service.repository import InventoryRepository
 
 settings = InventorySettings.from_environment()
@@ -20,6 +20,7 @@ repository = InventoryRepository(boto3.client("dynamodb"), settings.inventory_ta
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return quote_prices(parse(event=event, model=QuotePricesRequest), catalog=repository)
