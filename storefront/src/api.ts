@@ -102,6 +102,17 @@ export function getOrder(orderId: string): Promise<Order> {
   return call<Order>(`/orders/${encodeURIComponent(orderId)}`, {}, true);
 }
 
+export type CheckoutStep = {
+  step: string;
+  attempts: number;
+  outcome: "succeeded" | "failed" | "running";
+  error: string | null;
+};
+
+export function getCheckoutSteps(orderId: string): Promise<{ orderId: string; steps: CheckoutStep[] }> {
+  return call(`/orders/${encodeURIComponent(orderId)}/steps`, {}, true);
+}
+
 export function listOrders(nextToken?: string): Promise<{ orders: Order[]; nextToken: string | null }> {
   const query = nextToken ? `?nextToken=${encodeURIComponent(nextToken)}` : "";
   return call(`/orders${query}`, {}, true);

@@ -129,6 +129,9 @@ let failedOrder;
 test("a success card: the order is followed until it is confirmed", async () => {
   confirmedOrder = await checkOut("Visa (test)");
   assert.match(await finalStatus(), /^Confirmed/);
+  const steps = page.getByRole("list", { name: "Checkout steps" });
+  await steps.getByText("✓ Order confirmed").waitFor();
+  assert.match(await steps.innerText(), /✓ Stock reserved[\s\S]*✓ Order confirmed/);
   await snapshot("order-confirmed");
   await assertAccessible("order-confirmed");
 });
@@ -141,6 +144,9 @@ test("a declined card: the order fails and says why in plain words", async () =>
   const status = await finalStatus();
   assert.match(status, /^Failed/);
   assert.match(status, /Your card was declined\. Nothing was charged\./);
+  const steps = page.getByRole("list", { name: "Checkout steps" });
+  await steps.getByText("✓ Stock released").waitFor();
+  assert.match(await steps.innerText(), /✗ Payment authorized: did not go through/);
   await snapshot("order-failed");
   await assertAccessible("order-failed");
 });

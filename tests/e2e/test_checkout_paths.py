@@ -527,3 +527,24 @@ def test_after_every_path_and_a_reconciler_sweep_every_invariant_holds(app, shop
         return {(v.rule, v.subject) for v in check(read_snapshot(app, shop.events()), SEEDED)}
 
     assert eventually(lambda: violations() == expected, timeout=30), violations()
+
+
+def test_the_customer_reads_the_steps_their_checkout_went_through(app, shop):
+    confirmed, _, confirmed_route = checkout(app, shop, email="steps@example.com")
+    declined, _, _ = checkout(app, shop, token="tok_chargeDeclined", email="steps@example.com")
+
+    def steps(order, customer="steps@example.com"):
+        return shop.request("GET", f"/orders/{order['orderId']}/steps", as_customer=customer)
+
+    happy = steps(confirmed)
+    assert happy.status == 200
+    tasks = [s.name for s in confirmed_route if s.name not in ("CheckoutSucceeded",)]
+    assert [s["step"] for s in happy.body["steps"]] == tasks
+    assert {s["outcome"] for s in happy.body["steps"]} == {"succeeded"}
+    failed = {s["step"]: s for s in steps(declined).body["steps"]}
+    assert (failed["ChargePayment"]["outcome"], failed["ChargePayment"]["error"]) == (
+        "failed",
+        "PaymentDeclined",
+    )
+    assert failed["ReleaseStock"]["outcome"] == "succeeded"
+    assert steps(confirmed, customer="someone-else@example.com").status == 404

@@ -78,6 +78,7 @@ USED_ACTIONS: dict[str, dict[str, dict[str, str]]] = {
             "dynamodb:Query": "GET /orders?customerId=, on the byCustomer index",
             "lambda:InvokeFunction": "inventory's QuotePrices; payments' RegisterPayment",
             "states:StartExecution": "the checkout",
+            "states:GetExecutionHistory": "GET /orders/{orderId}/steps",
         },
         "UpdateOrderStatusFunction": {"dynamodb:UpdateItem": "the order's status"},
         "ReconcileOrdersFunction": {
@@ -112,6 +113,7 @@ USED_ACTIONS: dict[str, dict[str, dict[str, str]]] = {
 WILDCARD_RESOURCES = {
     ("ReconcileOrdersFunction", "states:DescribeExecution"): "executions are named per order",
     ("ReconcileOrdersFunction", "states:StopExecution"): "executions are named per order",
+    ("OrdersApiFunction", "states:GetExecutionHistory"): "executions are named per order",
 }
 # Resource types a table or queue grant may name.
 OWN_STORE_TYPES = {"dynamodb": "AWS::DynamoDB::Table", "sqs": "AWS::SQS::Queue"}

@@ -1,8 +1,9 @@
-import { ApiError, getOrder } from "../api";
-import type { Order } from "../api";
+import { ApiError, getCheckoutSteps, getOrder } from "../api";
+import type { CheckoutStep, Order } from "../api";
 import { h } from "../dom";
 import { money } from "../money";
 import { failureInWords } from "../reasons";
+import { stepInWords } from "../steps";
 import type { Page } from "../router";
 
 const POLL_INTERVAL_MS = 1000;
@@ -15,6 +16,29 @@ function statusInWords(order: Order): string {
       return "Confirmed: your payment was taken and your items are on their way.";
     case "FAILED":
       return `Failed. ${failureInWords(order.reason)}`;
+  }
+}
+
+function stepLine(step: CheckoutStep): string {
+  const tries = step.attempts > 1 ? ` (after ${step.attempts} tries)` : "";
+  switch (step.outcome) {
+    case "succeeded":
+      return `✓ ${stepInWords(step.step)}${tries}`;
+    case "failed":
+      return `✗ ${stepInWords(step.step)}: did not go through${tries}`;
+    case "running":
+      return `… ${stepInWords(step.step)}`;
+  }
+}
+
+/** The steps the checkout went through, read once it ended (the list is not polled). */
+async function showSteps(list: HTMLElement, orderId: string): Promise<void> {
+  try {
+    const { steps } = await getCheckoutSteps(orderId);
+    list.replaceChildren(...steps.map((step) => h("li", { "data-step": step.step }, stepLine(step))));
+  } catch (failure) {
+    if (!(failure instanceof ApiError)) throw failure;
+    list.replaceChildren(h("li", {}, "The steps cannot be shown right now."));
   }
 }
 
@@ -31,6 +55,7 @@ export const orderPage: Page = {
   async render({ main, params, signal }) {
     const status = h("p", { role: "status", class: "order-status", "aria-live": "polite" });
     const updated = h("p", { class: "hint" });
+    const steps = h("ol", { class: "steps", "aria-label": "Checkout steps" });
     let order = await getOrder(params.orderId);
     main.replaceChildren(
       h("h1", {}, `Order ${order.orderId}`),
@@ -45,6 +70,8 @@ export const orderPage: Page = {
       h("p", { class: "total" }, `Total: ${money(order.amountCents, order.currency)}`),
       h("p", { class: "hint" }, `Placed ${new Date(order.createdAt).toLocaleString()}`),
       updated,
+      h("h2", {}, "What happened"),
+      steps,
       h("p", {}, h("a", { href: "/orders", "data-link": true }, "All my orders")),
     );
     // The checkout runs after the order is accepted: follow it until it is CONFIRMED or FAILED.
@@ -52,7 +79,7 @@ export const orderPage: Page = {
       status.textContent = statusInWords(order);
       status.dataset.status = order.status;
       updated.textContent = `Last update ${new Date(order.updatedAt).toLocaleString()}`;
-      if (order.status !== "PENDING") return;
+      if (order.status !== "PENDING") return showSteps(steps, order.orderId);
       await sleep(POLL_INTERVAL_MS, signal);
       if (signal.aborted) return;
       try {

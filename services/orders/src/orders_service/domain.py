@@ -104,3 +104,30 @@ RECONCILED_REASONS = {
     "ABORTED": "CheckoutAborted",
     "RUNNING": "CheckoutOverdue",
 }
+
+
+_TASK_FAILED = {"TaskFailed", "TaskTimedOut", "LambdaFunctionFailed", "LambdaFunctionTimedOut"}
+_TASK_SUCCEEDED = {"TaskSucceeded", "LambdaFunctionSucceeded"}
+
+
+def checkout_steps(history: list[dict]) -> list[dict]:
+    """The task states an execution entered, in order, from its history (AWS's event shapes):
+    attempts (retries included), the outcome of the last one, and its error name if it failed.
+    Only error names leave: an error's cause may quote a provider or a payload."""
+    steps: list[dict] = []
+    for event in history:
+        kind = event["type"]
+        if kind == "TaskStateEntered":
+            name = event["stateEnteredEventDetails"]["name"]
+            steps.append({"step": name, "attempts": 0, "outcome": "running", "error": None})
+        elif not steps:
+            continue
+        elif kind in ("TaskScheduled", "LambdaFunctionScheduled"):
+            steps[-1].update(attempts=steps[-1]["attempts"] + 1, outcome="running", error=None)
+        elif kind in _TASK_SUCCEEDED:
+            steps[-1].update(outcome="succeeded", error=None)
+        elif kind in _TASK_FAILED:
+            details: dict = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+            error = details.get("error") or ("States.Timeout" if "TimedOut" in kind else None)
+            steps[-1].update(outcome="failed", error=error)
+    return steps

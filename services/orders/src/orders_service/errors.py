@@ -26,6 +26,11 @@ class CheckoutNotStarted(Exception):
     """Step Functions refused to start the checkout execution."""
 
 
+class CheckoutHistoryUnavailable(Exception):
+    """Step Functions did not answer for an execution's history (throttled, unreachable): the
+    caller may ask again later."""
+
+
 class CompensationNotCompleted(Exception):
     """The reconciler could not run a compensation this time; the order stays due."""
 

@@ -159,6 +159,20 @@ class OrderView(BaseModel):
     updatedAt: str
 
 
+class CheckoutStep(BaseModel):
+    step: str = Field(description="the state machine's state, e.g. ReserveStock")
+    attempts: int = Field(description="how many times it ran (retries included)")
+    outcome: Literal["succeeded", "failed", "running"]
+    error: str | None = Field(default=None, description="the last attempt's error name, if any")
+
+
+class CheckoutSteps(BaseModel):
+    """The steps an order's checkout went through, in order (tasks only)."""
+
+    orderId: str
+    steps: list[CheckoutStep]
+
+
 class OrderPage(BaseModel):
     orders: list[OrderView]
     nextToken: str | None = Field(

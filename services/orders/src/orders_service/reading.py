@@ -1,8 +1,10 @@
-"""Reading orders: one of a customer's orders by id, a customer's orders newest first."""
+"""Reading orders: one of a customer's orders by id, a customer's orders newest first, the
+steps an order's checkout went through."""
 
 from typing import Any
 
 from orders_service import domain
+from orders_service.adapters.workflow import CheckoutWorkflow
 from orders_service.errors import OrderNotFound
 from orders_service.repository import OrdersRepository
 
@@ -22,3 +24,13 @@ def list_orders(
     """{orders, nextToken}; raises InvalidPageToken for a token not issued for this listing."""
     items, token = orders.list_for_customer(customer_id, limit, next_token)
     return {"orders": [domain.public_view(o) for o in items], "nextToken": token}
+
+
+def checkout_steps(
+    order_id: str, customer_id: str, *, orders: OrdersRepository, workflow: CheckoutWorkflow
+) -> dict[str, Any]:
+    """{orderId, steps}: the checkout's task states so far; none before it started. Another
+    customer's order is OrderNotFound, as in get_order."""
+    get_order(order_id, customer_id, orders=orders)
+    history = workflow.history(order_id)
+    return {"orderId": order_id, "steps": domain.checkout_steps(history or [])}

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from orders_service.errors import CheckoutNotStarted
+from orders_service.errors import CheckoutHistoryUnavailable, CheckoutNotStarted
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
@@ -49,6 +49,22 @@ class CheckoutWorkflow:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code", "") != "ExecutionDoesNotExist":
                 raise
+
+    def history(self, order_id: str) -> list[dict[str, Any]] | None:
+        """The execution's history, oldest first, or None when it was never started. Raises
+        CheckoutHistoryUnavailable when Step Functions does not answer."""
+        events: list[dict[str, Any]] = []
+        try:
+            pages = self._sfn.get_paginator("get_execution_history").paginate(
+                executionArn=self._execution_arn(order_id), includeExecutionData=False
+            )
+            for page in pages:
+                events.extend(dict(event) for event in page["events"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code", "") == "ExecutionDoesNotExist":
+                return None
+            raise CheckoutHistoryUnavailable(str(error)) from error
+        return events
 
     def _execution_arn(self, order_id: str) -> str:
         # arn:...:stateMachine:NAME -> arn:...:execution:NAME:EXECUTION (Standard workflows).

@@ -44,6 +44,7 @@ from orders_service.config import OrdersApiSettings
 from orders_service.dynamodb import InvalidPageToken
 from orders_service.errors import (
     CatalogUnavailable,
+    CheckoutHistoryUnavailable,
     CheckoutNotStarted,
     NoMailableEmail,
     NotARestApiEvent,
@@ -55,6 +56,7 @@ from orders_service.errors import (
 from orders_service.models import (
     IDENTIFIER_PATTERN,
     MAILABLE_ADDRESS,
+    CheckoutSteps,
     CreateOrderRequest,
     ErrorResponse,
     GatewayError,
@@ -218,6 +220,25 @@ def get_order(
 
 
 @app.get(
+    "/orders/<orderId>/steps",
+    summary="The steps the order's checkout went through so far",
+    security=SIGNED_IN,
+    responses=_answers(
+        200,
+        CheckoutSteps,
+        "the checkout's steps, in order",
+        (404, "the customer has no order with this id"),
+        (503, "Step Functions did not answer; try again later"),
+    ),
+)
+@tracer.capture_method
+def get_checkout_steps(
+    orderId: Annotated[str, Path(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)],
+) -> dict:
+    return reading.checkout_steps(orderId, _claims()["sub"], orders=orders, workflow=workflow)
+
+
+@app.get(
     "/orders",
     summary="List the customer's orders, newest first",
     security=SIGNED_IN,
@@ -303,6 +324,12 @@ def idempotency_key_reused(_: IdempotencyValidationError) -> Response:
 @app.exception_handler(IdempotencyAlreadyInProgressError)
 def request_in_progress(_: IdempotencyAlreadyInProgressError) -> Response:
     return _error(HTTPStatus.CONFLICT, "a request with this Idempotency-Key is still in progress")
+
+
+@app.exception_handler(CheckoutHistoryUnavailable)
+def history_unavailable(_: CheckoutHistoryUnavailable) -> Response:
+    logger.exception("checkout history unavailable")
+    return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the checkout's steps cannot be read now")
 
 
 @app.exception_handler(CatalogUnavailable)
