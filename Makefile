@@ -11,7 +11,7 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 CFN_LINT := $(SAM_VENV)/bin/cfn-lint
-TEMPLATES := template.yaml $(wildcard services/*/template.yaml)
+TEMPLATES := template.yaml $(wildcard services/*/template.yaml) evaluation/fault-experiments.yaml
 REGION ?= us-east-1
 # sam build (no container) needs the runtime's python3.12 on PATH: the venv's.
 SAM_ENV := PATH=$(CURDIR)/$(VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0

@@ -562,6 +562,14 @@ def _faults_section(outcomes: list[Outcome], violations: list[Violation]) -> lis
         ),
         *[f"- {violation}" for violation in violations],
         "",
+        "On a deployed stack, the same experiments run on AWS Fault Injection Service: "
+        "`evaluation/fault-experiments.yaml` (a stack of its own) holds a payments outage, "
+        "Lambda errors and timeouts as FIS experiment templates that select the functions by "
+        "tag and stop on the checkout's alerts alarm; the checkout attaches FIS's Lambda "
+        "extension only when deployed with `FaultInjectionConfigLocation` (its output). FIS has "
+        "no action that throttles DynamoDB or fails EventBridge's PutEvents: those two run "
+        "locally only.",
+        "",
     ]
     return lines
 

@@ -338,6 +338,7 @@ def test_the_user_pool_and_its_client_resolve_wherever_the_templates_name_them()
         ("POST", "/orders"): "CustomerSignIn",
         ("GET", "/orders"): "CustomerSignIn",
         ("GET", "/orders/{orderId}"): "CustomerSignIn",
+        ("GET", "/orders/{orderId}/steps"): "CustomerSignIn",
         ("GET", "/products"): None,
         ("GET", "/products/{sku}"): None,
     }
