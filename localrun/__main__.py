@@ -176,13 +176,13 @@ def demo(args: argparse.Namespace) -> int:
     return run()
 
 
-def _unlogged_app(args: argparse.Namespace) -> LocalApp:
+def _unlogged_app(args: argparse.Namespace, **defaults: str) -> LocalApp:
     """For a load: function logs are not shown (thousands of lines, and forwarding them costs
-    runner time)."""
+    runner time). `defaults`: template parameters the command sets unless overridden."""
     return LocalApp(
         args.template,
         stack_name=args.stack_name,
-        parameters=_parameters(args.parameter_overrides),
+        parameters=defaults | _parameters(args.parameter_overrides),
         log_sink=lambda function, line: None,
     )
 
@@ -201,7 +201,8 @@ def soak(args: argparse.Namespace) -> int:
     from localrun.soak import run  # the soak lives with its helpers, not the CLI
 
     return run(
-        _unlogged_app(args),
+        # The soak's cards include provider outages, which only the sandbox provider makes.
+        _unlogged_app(args, PaymentProvider="simulated"),
         orders=args.orders,
         fault_rate=args.fault_rate,
         seed=args.seed,

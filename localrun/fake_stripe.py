@@ -8,15 +8,16 @@ its objects for the life of the process only. It predates PaymentIntents'
 `allowed_payment_method_types` (Stripe's API since 2026-07-29, and the SDK's only way to name
 the types): the fake takes `["card"]` there, the one type localstripe has, and refuses others.
 
-Faults: `fail_next(times, status)` answers the next `times` API requests with Stripe's error
-shape and `status` (503: Stripe's outage; 429: rate limiting), before localstripe sees them, so
-the adapter's own mapping of Stripe's errors is what the checkout meets.
+Faults: `fail(times, status, after=, path=)` lets `after` API requests (whose path matches `path`,
+a regular expression) through, then answers the next `times` of them with Stripe's error shape
+and `status` (503: Stripe's outage; 429: rate limiting) before localstripe sees them, so the
+adapter's own mapping of Stripe's errors is what the checkout meets.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
+import re
 import socket
 import threading
 from typing import Any
@@ -47,7 +48,7 @@ class FakeStripe:
     def __init__(self) -> None:
         self.url = ""
         self._runner: web.AppRunner | None = None
-        self._faults: collections.deque[int] = collections.deque()
+        self._fault: _Fault | None = None
         self._faults_lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []  # (method, path) of every API request served
 
@@ -89,14 +90,15 @@ class FakeStripe:
         if FakeStripe._running is self:
             FakeStripe._running = None
 
-    def fail_next(self, times: int, status: int = 503) -> None:
-        """The next `times` API requests get `status` with Stripe's error body."""
+    def fail(self, times: int, status: int = 503, *, after: int = 0, path: str = "") -> None:
+        """After `after` API requests whose path matches `path` went through, the next `times`
+        of them get `status` with Stripe's error body (replacing any fault set before)."""
         with self._faults_lock:
-            self._faults.extend([status] * times)
+            self._fault = _Fault(re.compile(path), after, times, status)
 
     def clear_faults(self) -> None:
         with self._faults_lock:
-            self._faults.clear()
+            self._fault = None
 
     def payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
         """The PaymentIntent as localstripe holds it: status, amounts, its latest charge."""
@@ -116,7 +118,21 @@ class FakeStripe:
     def _next_fault(self, method: str, path: str) -> int | None:
         with self._faults_lock:
             self.requests.append((method, path))
-            return self._faults.popleft() if self._faults else None
+            fault = self._fault
+            if fault is None or not fault.path.search(path):
+                return None
+            if fault.after:
+                fault.after -= 1
+                return None
+            fault.times -= 1
+            if fault.times == 0:
+                self._fault = None
+            return fault.status
+
+
+class _Fault:
+    def __init__(self, path: re.Pattern[str], after: int, times: int, status: int) -> None:
+        self.path, self.after, self.times, self.status = path, after, times, status
 
 
 def _accept_allowed_payment_method_types(resources: Any) -> None:

@@ -94,6 +94,7 @@ def _no_leftover_faults(app):
     yield
     app.lambdas.clear_faults()
     app.seams.clear_faults()
+    app.fake_stripe.clear_faults()
 
 
 def eventually(probe, timeout=20.0):

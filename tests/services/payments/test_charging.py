@@ -62,7 +62,7 @@ def test_charge_authorizes_once_and_keeps_the_token_in_its_registration_only(
     assert payment["providerPaymentId"] == provider_charge["chargeId"]
     assert payment["attempts"] == 1
     assert "providerRefundId" not in payment and "declineCode" not in payment
-    holding_the_token = [pk for pk, item in items.items() if "tok_visa" in repr(item)]
+    holding_the_token = [pk for pk, item in items.items() if "pm_card_visa" in repr(item)]
     assert holding_the_token == [f"PAYMENTREF#{request.orderId}"]
 
 

@@ -38,10 +38,13 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
-SUCCEEDING_TOKENS = frozenset({"tok_visa", "tok_mastercard"})
+# Stripe's test payment methods too, so a sample order pays the same with either provider.
+SUCCEEDING_TOKENS = frozenset({"tok_visa", "tok_mastercard", "pm_card_visa", "pm_card_mastercard"})
 DECLINING_TOKENS = {
     "tok_chargeDeclined": "generic_decline",
     "tok_chargeDeclinedInsufficientFunds": "insufficient_funds",
+    "pm_card_chargeCustomerFail": "generic_decline",
+    "pm_card_visa_chargeDeclinedInsufficientFunds": "insufficient_funds",
 }
 REFUND_OUTAGE_TOKEN = "tok_refundOutage"
 OUTAGE_TOKEN = re.compile(r"tok_outage_([1-9])")
