@@ -23,14 +23,19 @@ def build_provider(settings: "PaymentsSettings", dynamodb: "DynamoDBClient") -> 
     Each provider is imported here: a function loads only the one it runs with (cold start)."""
     match settings.payment_provider:
         case "stripe":
-            from aws_lambda_powertools.utilities.parameters import get_secret
+            import boto3
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
             from payments_service.adapters.stripe_provider import StripeProvider
             from payments_service.config import ConfigurationError
 
+            # Powertools Parameters (what get_secret uses), on a client of the function's own
+            # boto3 session, as every client here is; read at the first payment, not at init.
+            secrets = SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+
             def api_key() -> str:
                 # Powertools caches the value for max_age seconds.
-                key = str(get_secret(settings.stripe_secret_name, max_age=SECRET_MAX_AGE_SECONDS))
+                key = str(secrets.get(settings.stripe_secret_name, max_age=SECRET_MAX_AGE_SECONDS))
                 if not key.startswith(STRIPE_SECRET_KEY_PREFIXES):
                     raise ConfigurationError(
                         f"secret {settings.stripe_secret_name} holds no Stripe secret key "
