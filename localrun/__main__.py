@@ -74,6 +74,8 @@ def serve(args: argparse.Namespace) -> int:
                 print(f"  {route.method:<7}{route.resource:<28}-> {function.logical_id}")
         print(f"Lambda         {app.lambdas.endpoint_url}  (AWS_ENDPOINT_URL_LAMBDA)")
         print(f"AWS (moto)     {app.emulator.url}  (AWS_ENDPOINT_URL)")
+        if app.pays_through_stripe:
+            print(f"Stripe (fake)  {app.fake_stripe.url}  (STRIPE_API_BASE)")
         for machine in app.model.state_machines:
             print(f"State machine  {machine.arn}")
         _print_sign_in(app)

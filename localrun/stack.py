@@ -222,6 +222,11 @@ class LocalApp:
         return _running(self._emulator)
 
     @property
+    def pays_through_stripe(self) -> bool:
+        """Whether a fake Stripe runs (a function of the app pays through Stripe)."""
+        return self._fake_stripe is not None
+
+    @property
     def fake_stripe(self) -> FakeStripe:
         """The fake Stripe the payments functions call (RuntimeError when none runs)."""
         return _running(self._fake_stripe)
