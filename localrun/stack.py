@@ -188,7 +188,7 @@ class LocalApp:
         functions = self.model.functions
         paying = [f for f in functions if f.environment.get("PAYMENT_PROVIDER") == "stripe"]
         if not paying:
-            return list(self.model.functions)
+            return list(functions)
         fake = self._fake_stripe = FakeStripe()
         self._exit.callback(fake.stop)
         fake.start()
@@ -199,7 +199,7 @@ class LocalApp:
             dataclasses.replace(f, environment={**f.environment, "STRIPE_API_BASE": fake.url})
             if f in paying
             else f
-            for f in self.model.functions
+            for f in functions
         ]
 
     def __enter__(self) -> LocalApp:
