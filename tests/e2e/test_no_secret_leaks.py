@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+from localrun.fake_stripe import LOCAL_SECRET_KEY
 from localrun.lambdas import FunctionErrorFault
 from localrun.schedules import scheduled_event
 from localrun.stack import LocalApp
@@ -139,6 +140,13 @@ def test_no_trace_segment_shows_a_token_an_address_or_a_card_number(run, daemon)
     handlers = {s["annotations"]["Service"] for s in segments if s["name"] == "## handler"}
     assert handlers == {"orders", "inventory", "payments", "notifications"}
     assert where({json.dumps(s): secrets_in(json.dumps(s)) for s in segments}) == {}
+
+
+def test_the_stripe_secret_key_shows_in_no_log_line_or_trace_segment(run, logs, daemon):
+    """The payments functions read it from Secrets Manager and hand it to the SDK only."""
+    assert any(f == "ChargePaymentFunction" for f, _ in logs)  # they ran, and paid through Stripe
+    assert not [line for _, line in logs if LOCAL_SECRET_KEY in line]
+    assert not [d for d in daemon.datagrams if LOCAL_SECRET_KEY in d]
 
 
 def test_alerts_name_the_order_and_what_failed_and_nothing_of_the_customer(run, shop):
