@@ -69,7 +69,8 @@ def release_late_authorization(
         payments.record_late_release(record.orderId, now())
     except TransitionRejected:
         return  # a concurrent twin recorded the same cancel (same provider key)
-    _count("AuthorizationsCancelled", record, "late_authorization")
+    metrics.add_metric(name="AuthorizationsCancelled", unit=MetricUnit.Count, value=1)
+    _add_metadata(record, "late_authorization")
 
 
 def provider_unavailable(operation: str, outage: ProviderUnavailable) -> PaymentProviderUnavailable:
@@ -97,7 +98,8 @@ def _cancel_authorization(
             return CANCELLED
         raise
     logger.info("Authorization cancelled", extra={"paymentId": record.paymentId})
-    _count("AuthorizationsCancelled", record, "compensation")
+    metrics.add_metric(name="AuthorizationsCancelled", unit=MetricUnit.Count, value=1)
+    _add_metadata(record, "compensation")
     return CANCELLED
 
 
@@ -114,7 +116,8 @@ def _refund(
             return REFUNDED
         raise
     logger.info("Payment refunded", extra={"paymentId": record.paymentId})
-    _count("RefundsIssued", record, "compensation")
+    metrics.add_metric(name="RefundsIssued", unit=MetricUnit.Count, value=1)
+    _add_metadata(record, "compensation")
     return REFUNDED
 
 
@@ -138,7 +141,7 @@ def _refund_at_provider(record: PaymentRecord, provider: PaymentProvider) -> Pro
         raise provider_unavailable("refund", outage) from None
 
 
-def _count(metric: str, record: PaymentRecord, reason: str) -> None:
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+def _add_metadata(record: PaymentRecord, reason: str) -> None:
+    """Beside a business metric: which payment, and why (metadata, not dimensions)."""
     metrics.add_metadata(key="paymentId", value=record.paymentId or "")
     metrics.add_metadata(key="reason", value=reason)
