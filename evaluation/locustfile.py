@@ -50,7 +50,7 @@ def customer_request(id_token: str, cart: list[dict[str, Any]]) -> tuple[dict[st
         "Idempotency-Key": str(uuid.uuid4()),
         "Content-Type": "application/json",
     }
-    return headers, {"paymentToken": "tok_visa", "items": cart}
+    return headers, {"paymentToken": "pm_card_visa", "items": cart}
 
 
 def read_headers(id_token: str) -> dict[str, str]:

@@ -90,6 +90,8 @@ def serve(args: argparse.Namespace) -> int:
                 print(f"  {route.method:<7}{route.resource:<28}-> {function.logical_id}")
         print(f"Lambda         {app.lambdas.endpoint_url}  (AWS_ENDPOINT_URL_LAMBDA)")
         print(f"AWS (moto)     {app.emulator.url}  (AWS_ENDPOINT_URL)")
+        if app.pays_through_stripe:
+            print(f"Stripe (fake)  {app.fake_stripe.url}  (STRIPE_API_BASE)")
         if (args.aws_port, args.lambda_port) == (3002, 3001):  # events/env-vars.local.json's
             print(
                 "Docker         sam local invoke --config-env local "
@@ -240,13 +242,13 @@ def demo(args: argparse.Namespace) -> int:
     return run()
 
 
-def _unlogged_app(args: argparse.Namespace) -> LocalApp:
+def _unlogged_app(args: argparse.Namespace, **defaults: str) -> LocalApp:
     """For a load: function logs are not shown (thousands of lines, and forwarding them costs
-    runner time)."""
+    runner time). `defaults`: template parameters the command sets unless overridden."""
     return LocalApp(
         args.template,
         stack_name=args.stack_name,
-        parameters=_parameters(args.parameter_overrides),
+        parameters=defaults | _parameters(args.parameter_overrides),
         log_sink=lambda function, line: None,
     )
 
@@ -265,7 +267,8 @@ def soak(args: argparse.Namespace) -> int:
     from localrun.soak import run  # the soak lives with its helpers, not the CLI
 
     return run(
-        _unlogged_app(args),
+        # The soak's cards include provider outages, which only the sandbox provider makes.
+        _unlogged_app(args, PaymentProvider="simulated"),
         orders=args.orders,
         fault_rate=args.fault_rate,
         seed=args.seed,

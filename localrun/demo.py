@@ -1,10 +1,11 @@
 """`make demo`: the whole checkout, locally, through every kind of path.
 
 Brings the application up on moto, seeds the sample catalog, places one order per scenario
-through the HTTP API (all at once, as concurrent customers would), lets the real state machine
-run them in real time (retry backoffs are really waited), then shows each order's route and
-outcome and what it left behind: stock, payments, emails. Exits 1 if any order ends otherwise
-than its scenario expects.
+through the HTTP API (all at once, as concurrent customers would; then, one at a time, the
+orders that meet Stripe failing), lets the real state machine run them in real time (retry
+backoffs are really waited), then shows each order's route and outcome and what it left
+behind: stock, payments (the record and its PaymentIntent at the fake Stripe), emails. Exits 1
+if any order ends otherwise than its scenario expects.
 
 It waits for the checkouts as long as they make progress rather than for a fixed time, so a
 machine kept busy by other work makes it slower, not wrong: it gives up only when nothing has
@@ -25,6 +26,17 @@ from localrun.shop import Shop, Step
 from localrun.stack import LocalApp
 
 COMPENSATIONS = {"RefundPayment", "ReleaseStock", "MarkOrderFailed", "PublishOrderFailed"}
+# Stripe's test payment methods (the fake Stripe knows them): one pays, one is declined.
+PAYS, DECLINED = "pm_card_visa", "pm_card_chargeCustomerFail"
+AUTHORIZE, CAPTURE = r"^/v1/payment_intents$", r"^/v1/payment_intents/[^/]+/capture$"
+
+
+@dataclass(frozen=True)
+class StripeFault:
+    """The fake Stripe answers 503 to `times` requests on `path` while the order runs."""
+
+    times: int
+    path: str
 
 
 @dataclass(frozen=True)
@@ -34,32 +46,42 @@ class Scenario:
     items: tuple[tuple[str, int], ...]
     expected_status: str
     expected_reason: str | None = None
+    # The payment record's status and its PaymentIntent's at Stripe (None: no payment at all).
+    expected_payment: tuple[str, str] | None = ("CAPTURED", "succeeded")
+    stripe_fault: StripeFault | None = None  # placed alone, so the fault meets only this order
 
 
 SCENARIOS = (
     Scenario(
-        "happy path", "tok_visa", (("SKU-TSHIRT-BLK-M", 2), ("SKU-MUG-WHT-12OZ", 1)), "CONFIRMED"
-    ),
-    Scenario(
-        "declined card",
-        "tok_chargeDeclined",
-        (("SKU-HOODIE-GRY-L", 1),),
-        "FAILED",
-        "PaymentDeclined",
-    ),
-    Scenario("out of stock", "tok_visa", (("SKU-POSTER-LTD-A2", 2),), "FAILED", "OutOfStock"),
-    Scenario(
-        "provider outage, recovers after 2 retries",
-        "tok_outage_2",
-        (("SKU-CAP-NVY-OS", 1),),
+        "happy path: authorized, then captured",
+        PAYS,
+        (("SKU-TSHIRT-BLK-M", 2), ("SKU-MUG-WHT-12OZ", 1)),
         "CONFIRMED",
     ),
     Scenario(
-        "provider outage outlasting the retries: compensated",
-        "tok_outage_9",
+        "declined card",
+        DECLINED,
+        (("SKU-HOODIE-GRY-L", 1),),
+        "FAILED",
+        "PaymentDeclined",
+        ("DECLINED", ""),  # no PaymentIntent authorized, none recorded
+    ),
+    Scenario("out of stock", PAYS, (("SKU-POSTER-LTD-A2", 2),), "FAILED", "OutOfStock", None),
+    Scenario(
+        "Stripe unavailable twice while authorizing: recovers on retry",
+        PAYS,
+        (("SKU-CAP-NVY-OS", 1),),
+        "CONFIRMED",
+        stripe_fault=StripeFault(2, AUTHORIZE),
+    ),
+    Scenario(
+        "Stripe unavailable at capture past the retries: authorization cancelled, not refunded",
+        PAYS,
         (("SKU-CAP-NVY-OS", 1),),
         "FAILED",
         "PaymentProviderUnavailable",
+        ("CANCELLED", "canceled"),
+        stripe_fault=StripeFault(4, CAPTURE),
     ),
 )
 
@@ -92,25 +114,42 @@ def run(out=print) -> int:
         stock_before = {p["sku"]: shop.available(p["sku"]) for p in products}
         out(f"  catalog seeded: {len(products)} products\n")
 
-        placed = []
-        for index, scenario in enumerate(SCENARIOS, 1):
+        def place(index: int, scenario: Scenario) -> dict | None:
             items = [{"sku": sku, "quantity": qty} for sku, qty in scenario.items]
             # Each customer signs in to the user pool (an account made on first use).
             response = shop.place_order(items, scenario.token, email=f"customer{index}@example.com")
             if response.status != 202:
                 out(f"  {scenario.title}: HTTP {response.status} {response.body}")
-                return 1
-            placed.append((scenario, response.body))
+                return None
             retried = "".join(f"HTTP {status}, retried; " for status in response.retried)
             out(
                 f"Placed order {index} ({scenario.title}): {retried}HTTP 202, "
                 f"{response.body['amountCents'] / 100:.2f} {response.body['currency']}, "
                 f"order {response.body['orderId']}"
             )
+            return response.body
 
-        out("\nWaiting for the checkouts (retry backoffs run in real time) ...\n")
         quiet = quiet_limit(app)
-        executions = wait_for_executions(app, [body["orderId"] for _, body in placed], quiet)
+        placed: list[tuple[Scenario, dict]] = []
+        executions: dict[str, Any] = {}
+        together = [(i, s) for i, s in enumerate(SCENARIOS, 1) if s.stripe_fault is None]
+        for index, scenario in together:
+            if (body := place(index, scenario)) is None:
+                return 1
+            placed.append((scenario, body))
+        out("\nWaiting for the checkouts (retry backoffs run in real time) ...\n")
+        executions |= wait_for_executions(app, [body["orderId"] for _, body in placed], quiet)
+        for index, scenario in enumerate(SCENARIOS, 1):
+            if (fault := scenario.stripe_fault) is None:
+                continue
+            app.fake_stripe.fail(fault.times, 503, path=fault.path)
+            if (body := place(index, scenario)) is None:
+                return 1
+            placed.append((scenario, body))
+            executions |= wait_for_executions(app, [body["orderId"]], quiet)
+            app.fake_stripe.clear_faults()
+        out("")
+        placed.sort(key=lambda pair: SCENARIOS.index(pair[0]))
         failures = 0
         for index, (scenario, body) in enumerate(placed, 1):
             execution = executions.get(body["orderId"])
@@ -123,7 +162,7 @@ def run(out=print) -> int:
             as_expected = (order["status"], order.get("reason")) == (
                 scenario.expected_status,
                 scenario.expected_reason,
-            )
+            ) and payment_states(app, payment) == scenario.expected_payment
             failures += not as_expected
             seconds = (execution["stopDate"] - execution["startDate"]).total_seconds()
             out(f"Order {index}: {scenario.title}")
@@ -136,7 +175,7 @@ def run(out=print) -> int:
             out(
                 f"  outcome: {outcome}, execution {execution['status']} in {seconds:.1f} s{verdict}"
             )
-            out(f"  payment: {payment['status'] if payment else 'none taken'}\n")
+            out(f"  payment: {describe_payment(app, payment)}\n")
 
         emails = wait_for_emails(shop, expected=len(placed), quiet=quiet)
         out("Stock (available) before -> after:")
@@ -147,10 +186,33 @@ def run(out=print) -> int:
             out(f"  to {email['destinations']['ToAddresses'][0]}: {email['subject']}")
         alerts = shop.alerts()
         out(f"\nOperator alerts: {len(alerts)}")
+        for alert in alerts:
+            out(f"  {alert['alert']}: order {alert['orderId']} ({alert.get('error')})")
 
     outcome = "every order ended as expected" if not failures else f"{failures} unexpected"
     out(f"\nDone in {time.monotonic() - started:.1f} s: {outcome}.")
     return 1 if failures else 0
+
+
+def payment_states(app: LocalApp, payment: dict | None) -> tuple[str, str] | None:
+    if payment is None:
+        return None
+    intent_id = payment.get("providerPaymentId")
+    return payment["status"], app.fake_stripe.payment_intent(intent_id)[
+        "status"
+    ] if intent_id else ""
+
+
+def describe_payment(app: LocalApp, payment: dict | None) -> str:
+    """The payment record's status, and its PaymentIntent's as the fake Stripe holds it."""
+    if payment is None:
+        return "none (never authorized)"
+    text = payment["status"]
+    if intent_id := payment.get("providerPaymentId"):
+        intent = app.fake_stripe.payment_intent(intent_id)
+        text += f"; PaymentIntent {intent_id} {intent['status']}"
+        text += ", refunded" if intent["refunded"] else ""
+    return text
 
 
 def quiet_limit(app: LocalApp) -> float:

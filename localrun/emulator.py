@@ -38,7 +38,9 @@ class Credentials(TypedDict):
 
 FAKE_CREDENTIALS: Credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # The AWS services the application and the runner call on moto (boto3's typed client names).
-MotoService = Literal["cognito-idp", "dynamodb", "events", "ses", "sqs", "ssm", "stepfunctions"]
+MotoService = Literal[
+    "cognito-idp", "dynamodb", "events", "secretsmanager", "ses", "sqs", "ssm", "stepfunctions"
+]
 AwsService = MotoService | Literal["lambda"]  # the local app's: Lambda is the runner's own
 # Environment variables whose value is a sender address to verify in SES (the mail "from").
 SENDER_EMAIL_SUFFIX = "SENDER_EMAIL"

@@ -85,11 +85,14 @@ def _lines(items: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _money_kept(payment: dict[str, Any] | None) -> bool:
+    """Taken or still held: an authorization holds the customer's funds until it is cancelled."""
     if payment is None or payment["status"] in ("DECLINED", "REFUNDED"):
         return False
-    if payment["status"] == "CANCELLED":  # a charge that landed after it was cancelled
-        return bool(payment.get("providerChargeId")) and not payment.get("providerRefundId")
-    return True  # CAPTURED, or PENDING: the provider may have taken it
+    if payment["status"] == "CANCELLED":  # an authorization that landed after it was cancelled
+        return bool(payment.get("providerPaymentId")) and not payment.get(
+            "authorizationCancelledAt"
+        )
+    return True  # AUTHORIZED, CAPTURED, or PENDING: the provider may hold it
 
 
 def _confirmed_orders_are_paid_and_committed(s: Snapshot) -> list[Violation]:
@@ -109,7 +112,7 @@ def _confirmed_orders_are_paid_and_committed(s: Snapshot) -> list[Violation]:
                     f"captured {payment['amountCents']} for an order of {order['amountCents']}",
                 )
             )
-        elif (charge := s.charges.get(payment.get("providerChargeId", ""))) and charge.get(
+        elif (charge := s.charges.get(payment.get("providerPaymentId", ""))) and charge.get(
             "refundId"
         ):
             found.append(Violation("confirmed-paid", order_id, "its charge was refunded"))

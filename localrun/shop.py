@@ -181,7 +181,7 @@ class Shop:
     def place_order(
         self,
         items: list[dict],
-        payment_token: str = "tok_visa",
+        payment_token: str = "pm_card_visa",
         email: str = DEFAULT_CUSTOMER,
         idempotency_key: str | None = None,
     ) -> Response:

@@ -5,14 +5,15 @@
         execution = app.wait_for_execution(order_id)  # the execution is named after the order
         app.history(order_id), app.sleeps, app.sent_emails(), app.lambdas.inject(...)
 
-Start order: moto and the resources, the Lambda service, the moto seams, the SQS
-pollers, the API; `stop()` undoes them in reverse, also after a failed start, so no worker
-process, thread or moto patch outlives the app.
+Start order: moto and the resources, the fake Stripe (when a function pays through Stripe), the
+Lambda service, the moto seams, the SQS pollers, the API; `stop()` undoes them in reverse, also
+after a failed start, so no worker process, thread or moto patch outlives the app.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -26,6 +27,7 @@ from botocore.config import Config
 from localrun.api import ApiGateway
 from localrun.authorizer import UserPoolAuthorizer
 from localrun.emulator import FAKE_CREDENTIALS, AwsService, Emulator
+from localrun.fake_stripe import LOCAL_SECRET_KEY, FakeStripe
 from localrun.lambdas import LambdaService, LogSink, log_to_logging
 from localrun.pollers import SqsPoller
 from localrun.schedules import Schedule
@@ -36,6 +38,7 @@ from localrun.template import (
     DEFAULT_STACK_NAME,
     REGION,
     AppModel,
+    Function,
     load_app,
 )
 
@@ -92,6 +95,7 @@ class LocalApp:
         self._aws_call_log = aws_call_log
         self._exit = contextlib.ExitStack()
         self._emulator: Emulator | None = None
+        self._fake_stripe: FakeStripe | None = None
         self._lambdas: LambdaService | None = None
         self._seams: MotoSeams | None = None
         self.pollers: list[SqsPoller] = []
@@ -116,9 +120,10 @@ class LocalApp:
             self._exit.callback(emulator.stop)
             emulator.start()
             emulator.create_resources()
+            functions = self._start_fake_stripe(emulator)
 
             lambdas = self._lambdas = LambdaService(
-                self.model.functions,
+                functions,
                 aws_endpoint_url=emulator.url,
                 max_environments=self._max_environments,
                 log_sink=self._log_sink,
@@ -175,7 +180,29 @@ class LocalApp:
             self._exit.close()
         finally:
             self._emulator, self._lambdas, self._seams = None, None, None
+            self._fake_stripe = None
             self.pollers, self.schedules, self.gateways = [], [], []
+
+    def _start_fake_stripe(self, emulator: Emulator) -> list[Function]:
+        """When a function pays through Stripe: the fake Stripe, the secret its key is read from
+        (named by the template's StripeSecretName, holding a test key), and the functions with
+        STRIPE_API_BASE pointing at the fake. The deployed template never sets that variable."""
+        functions = self.model.functions
+        paying = [f for f in functions if f.environment.get("PAYMENT_PROVIDER") == "stripe"]
+        if not paying:
+            return list(functions)
+        fake = self._fake_stripe = FakeStripe()
+        self._exit.callback(fake.stop)
+        fake.start()
+        secrets = emulator.client("secretsmanager")
+        for name in sorted({f.environment["STRIPE_SECRET_NAME"] for f in paying}):
+            secrets.create_secret(Name=name, SecretString=LOCAL_SECRET_KEY)
+        return [
+            dataclasses.replace(f, environment={**f.environment, "STRIPE_API_BASE": fake.url})
+            if f in paying
+            else f
+            for f in functions
+        ]
 
     def __enter__(self) -> LocalApp:
         if not self.started:
@@ -195,6 +222,16 @@ class LocalApp:
     def emulator(self) -> Emulator:
         """moto, with the app's resources (RuntimeError until `start()`)."""
         return _running(self._emulator)
+
+    @property
+    def pays_through_stripe(self) -> bool:
+        """Whether a fake Stripe runs (a function of the app pays through Stripe)."""
+        return self._fake_stripe is not None
+
+    @property
+    def fake_stripe(self) -> FakeStripe:
+        """The fake Stripe the payments functions call (RuntimeError when none runs)."""
+        return _running(self._fake_stripe)
 
     @property
     def lambdas(self) -> LambdaService:

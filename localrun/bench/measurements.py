@@ -28,9 +28,9 @@ TERMINAL = {"CONFIRMED", "FAILED"}
 HAPPY_SKU, SCARCE_SKU = "SKU-TSHIRT-BLK-M", "SKU-POSTER-LTD-A2"
 # route: (payment token, items, the order's expected final status)
 ROUTES = {
-    "happy path": ("tok_visa", [{"sku": HAPPY_SKU, "quantity": 1}], "CONFIRMED"),
-    "declined card": ("tok_chargeDeclined", [{"sku": HAPPY_SKU, "quantity": 1}], "FAILED"),
-    "out of stock": ("tok_visa", [{"sku": SCARCE_SKU, "quantity": 2}], "FAILED"),
+    "happy path": ("pm_card_visa", [{"sku": HAPPY_SKU, "quantity": 1}], "CONFIRMED"),
+    "declined card": ("pm_card_chargeCustomerFail", [{"sku": HAPPY_SKU, "quantity": 1}], "FAILED"),
+    "out of stock": ("pm_card_visa", [{"sku": SCARCE_SKU, "quantity": 2}], "FAILED"),
 }
 BASELINE = Function(  # import boto3; dynamodb = boto3.resource("dynamodb"); a no-op handler
     stack="bench",

@@ -7,21 +7,10 @@ export interface TestCard {
 }
 
 export const TEST_CARDS: readonly TestCard[] = [
-  { token: "tok_visa", label: "Visa (test)", effect: "The payment succeeds." },
-  { token: "tok_mastercard", label: "Mastercard (test)", effect: "The payment succeeds." },
+  { token: "pm_card_visa", label: "Visa (test)", effect: "The payment is authorized, then captured." },
   {
-    token: "tok_chargeDeclined",
+    token: "pm_card_chargeCustomerFail",
     label: "Declined card (test)",
     effect: "The bank declines the payment: the order fails and the stock is released.",
-  },
-  {
-    token: "tok_chargeDeclinedInsufficientFunds",
-    label: "Insufficient funds (test)",
-    effect: "The bank declines for insufficient funds: the order fails and the stock is released.",
-  },
-  {
-    token: "tok_outage_2",
-    label: "Provider outage (test)",
-    effect: "The payment provider is down for two attempts; the checkout retries, then it succeeds.",
   },
 ];

@@ -30,6 +30,14 @@ NOT_CALLED_HERE = {
     ("SendNotificationFunction", "dynamodb:DeleteItem"): (
         "Powertools idempotency deletes its record when sending fails; no e2e test fails SES"
     ),
+    ("ChargePaymentFunction", "dynamodb:PutItem"): (
+        "the sandbox provider's ledger; the e2e run pays through Stripe (the fault matrix, "
+        "tests/reliability, runs the sandbox and calls it)"
+    ),
+    ("RefundPaymentFunction", "dynamodb:GetItem"): (
+        "the sandbox provider's ledger (its refund reads the charge); the e2e run pays through "
+        "Stripe (the fault matrix runs the sandbox and calls it)"
+    ),
     **{
         (function, action): "the local run's poller receives and deletes, as Lambda's event "
         "source mapping does on AWS with the function's role"
@@ -98,6 +106,7 @@ def _no_leftover_faults(app):
     yield
     app.lambdas.clear_faults()
     app.seams.clear_faults()
+    app.fake_stripe.clear_faults()
 
 
 def eventually(probe, timeout=20.0):

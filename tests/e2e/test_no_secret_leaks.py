@@ -1,10 +1,10 @@
 """No secret where it does not belong: a full local run of the checkout (paid, declined,
-compensated with a refund that keeps failing, and a card number typed where the token goes),
+compensated with a cancel Stripe keeps refusing, and a card number typed where the token goes),
 with every function's log lines and every X-Ray segment its Tracer sends captured, then the
 execution histories, the alerts, the events on the bus and the tables read back.
 
 Nowhere but the payments service's own registrations (`PAYMENTREF#`) may a payment token
-(`tok_...`) show, nor a card-like number anywhere; logs, traces and alerts carry no email
+(`pm_...`, `tok_...`) show, nor a card-like number anywhere; logs, traces and alerts carry no email
 address either, and neither do the execution histories and the events on the bus: they name
 the customer by id, and the notifications service reads the address from the user pool.
 
@@ -19,6 +19,7 @@ import time
 
 import pytest
 
+from localrun.fake_stripe import LOCAL_SECRET_KEY
 from localrun.lambdas import FunctionErrorFault
 from localrun.schedules import scheduled_event
 from localrun.stack import LocalApp
@@ -27,13 +28,15 @@ from tests.support.leaks import card_like_numbers, secrets_in
 
 SHIRT = "SKU-TSHIRT-BLK-M"
 CARD_NUMBER = "4242 4242 4242 4242"  # what a customer may paste where the token goes
-CHECKOUTS = {  # token -> (email, how the execution ends)
-    "tok_visa": ("paid@example.com", "SUCCEEDED"),
-    "tok_chargeDeclined": ("declined@example.com", "FAILED"),
-    # Its CommitStock fails (the second one of the run: the declined order has none), so its
-    # refund runs and keeps failing: the compensation-failed alert.
-    "tok_refundOutage": ("stuck-refund@example.com", "FAILED"),
+CHECKOUTS = {  # email -> (token, how the execution ends)
+    "paid@example.com": ("pm_card_visa", "SUCCEEDED"),
+    "declined@example.com": ("pm_card_chargeCustomerFail", "FAILED"),
+    # Its CommitStock fails (the second one of the run: the declined order has none), so the
+    # compensation cancels its authorization, which Stripe keeps refusing: the
+    # compensation-failed alert.
+    "stuck-cancel@example.com": ("pm_card_visa", "FAILED"),
 }
+CANCEL_ATTEMPTS = 5  # RefundPayment's first try and its 4 retries
 
 
 class XRayDaemon:
@@ -89,15 +92,16 @@ def app(daemon, logs):
 def run(app, shop):
     """The checkouts, settled (emails sent, the reconciler's sweep done); their order ids."""
     app.lambdas.inject("CommitStockFunction", FunctionErrorFault("RuntimeError", "boom"), after=1)
+    app.fake_stripe.fail(CANCEL_ATTEMPTS, 503, path=r"/cancel$")
     order_ids = []
-    for token, (email, ending) in CHECKOUTS.items():
+    for email, (token, ending) in CHECKOUTS.items():
         placed = shop.place_order([{"sku": SHIRT, "quantity": 1}], token, email=email)
         assert placed.status == 202, placed.body
         order_ids.append(placed.body["orderId"])
         assert app.wait_for_execution(order_ids[-1])["status"] == ending
     refused = shop.place_order([{"sku": SHIRT, "quantity": 1}], CARD_NUMBER, email="x@example.com")
     assert refused.status == 422
-    for email, _ in CHECKOUTS.values():
+    for email in CHECKOUTS:
         assert eventually(lambda address=email: shop.emails_to(address)), email
     [schedule] = [s for s in app.schedules if s.function.logical_id == "ReconcileOrdersFunction"]
     app.lambdas.invoke(
@@ -105,6 +109,7 @@ def run(app, shop):
     )
     time.sleep(0.5)  # the last segments and log lines are in flight on their sockets and pipes
     app.lambdas.clear_faults()
+    app.fake_stripe.clear_faults()
     return order_ids
 
 
@@ -135,6 +140,13 @@ def test_no_trace_segment_shows_a_token_an_address_or_a_card_number(run, daemon)
     handlers = {s["annotations"]["Service"] for s in segments if s["name"] == "## handler"}
     assert handlers == {"orders", "inventory", "payments", "notifications"}
     assert where({json.dumps(s): secrets_in(json.dumps(s)) for s in segments}) == {}
+
+
+def test_the_stripe_secret_key_shows_in_no_log_line_or_trace_segment(run, logs, daemon):
+    """The payments functions read it from Secrets Manager and hand it to the SDK only."""
+    assert any(f == "ChargePaymentFunction" for f, _ in logs)  # they ran, and paid through Stripe
+    assert not [line for _, line in logs if LOCAL_SECRET_KEY in line]
+    assert not [d for d in daemon.datagrams if LOCAL_SECRET_KEY in d]
 
 
 def test_alerts_name_the_order_and_what_failed_and_nothing_of_the_customer(run, shop):

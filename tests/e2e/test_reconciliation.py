@@ -6,7 +6,7 @@ import json
 from localrun.lambdas import FunctionErrorFault
 from localrun.schedules import scheduled_event
 from tests.e2e.conftest import eventually
-from tests.e2e.test_checkout_paths import SHIRT, checkout, step
+from tests.e2e.test_checkout_paths import DECLINED, SHIRT, checkout, intent, step
 
 
 def sweep(app) -> dict:
@@ -23,7 +23,7 @@ def sweep(app) -> dict:
 def test_an_order_its_checkout_could_not_fail_is_failed_released_and_announced(app, shop):
     before = shop.available(SHIRT)
     app.lambdas.inject("UpdateOrderStatusFunction", FunctionErrorFault("RuntimeError"), times=10)
-    order, execution, _ = checkout(app, shop, token="tok_chargeDeclined", email="stuck@example.com")
+    order, execution, _ = checkout(app, shop, token=DECLINED, email="stuck@example.com")
     app.lambdas.clear_faults()
     assert execution["error"] == "CompensationFailed" and order["status"] == "PENDING"
 
@@ -41,7 +41,8 @@ def test_an_order_its_checkout_could_not_fail_is_failed_released_and_announced(a
 
 
 def test_a_refund_that_failed_is_run_again_until_the_money_is_back(app, shop):
-    app.lambdas.inject("CommitStockFunction", FunctionErrorFault("RuntimeError", "boom"))
+    # ConfirmOrder fails after the capture: the money must be refunded.
+    app.lambdas.inject("UpdateOrderStatusFunction", FunctionErrorFault("RuntimeError", "boom"))
     app.lambdas.inject("RefundPaymentFunction", FunctionErrorFault("Runtime.ExitError"), times=5)
     order, execution, route = checkout(app, shop, email="refund-later@example.com")
     assert execution["error"] == "CompensationFailed"
@@ -52,6 +53,7 @@ def test_a_refund_that_failed_is_run_again_until_the_money_is_back(app, shop):
     assert sweep(app)["reconciled"] == {order["orderId"]: "RECONCILED"}
 
     assert shop.payment(order["orderId"])["status"] == "REFUNDED"
+    assert intent(app, shop, order)["refunded"] is True
     settled = shop.order(order["orderId"])
     assert settled["status"] == "FAILED" and settled["reason"] == "RuntimeError"
     assert sweep(app)["reconciled"] == {}  # nothing left due
@@ -59,9 +61,24 @@ def test_a_refund_that_failed_is_run_again_until_the_money_is_back(app, shop):
     assert len(eventually(lambda: shop.emails_to("refund-later@example.com"))) == 1
 
 
+def test_an_authorization_a_failed_cancel_left_held_is_cancelled_by_the_reconciler(app, shop):
+    # CommitStock fails before the capture: the authorization must be cancelled, not refunded.
+    app.lambdas.inject("CommitStockFunction", FunctionErrorFault("RuntimeError", "boom"))
+    app.lambdas.inject("RefundPaymentFunction", FunctionErrorFault("Runtime.ExitError"), times=5)
+    order, execution, _ = checkout(app, shop, email="cancel-later@example.com")
+    assert execution["error"] == "CompensationFailed"
+    assert shop.payment(order["orderId"])["status"] == "AUTHORIZED"
+
+    assert sweep(app)["reconciled"] == {order["orderId"]: "RECONCILED"}
+
+    assert shop.payment(order["orderId"])["status"] == "CANCELLED"
+    held = intent(app, shop, order)
+    assert (held["status"], held["captured"]) == ("canceled", False)
+
+
 def test_a_status_change_event_on_the_reconcile_queue_reconciles_its_order(app, shop):
     app.lambdas.inject("UpdateOrderStatusFunction", FunctionErrorFault("RuntimeError"), times=10)
-    order, execution, _ = checkout(app, shop, token="tok_chargeDeclined")
+    order, execution, _ = checkout(app, shop, token=DECLINED)
     app.lambdas.clear_faults()
     assert order["status"] == "PENDING"
 

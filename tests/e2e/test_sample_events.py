@@ -27,7 +27,8 @@ REPLAYS = [
     ("inventory/commit-stock.json", {"status": "COMMITTED"}),
     # Placing the order registered its token: registering again answers the same reference.
     ("payments/register-payment.json", {"paymentReference": PAYMENT_REFERENCE}),
-    ("payments/charge-payment.json", {"status": "CAPTURED"}),
+    ("payments/charge-payment.json", {"status": "AUTHORIZED"}),
+    ("payments/capture-payment.json", {"status": "CAPTURED"}),
     ("payments/register-payment-declined.json", {"paymentReference": DECLINED_REFERENCE}),
     ("payments/charge-payment-declined.json", {"errorType": "PaymentDeclined"}),
     ("orders/orders-api-get-order.json", {"statusCode": 200}),

@@ -12,7 +12,7 @@ from moto.utilities.utils import load_resource
 from localrun.signin import sign_in
 
 MUG = "SKU-MUG-WHT-12OZ"
-ORDER = {"paymentToken": "tok_visa", "items": [{"sku": MUG, "quantity": 1}]}
+ORDER = {"paymentToken": "pm_card_visa", "items": [{"sku": MUG, "quantity": 1}]}
 UNAUTHORIZED = {"message": "Unauthorized"}
 EXPIRED = {"message": "The incoming token has expired"}
 

@@ -19,6 +19,7 @@ CHECKOUT_TASKS = (
     "ReserveStockFunction",
     "ChargePaymentFunction",
     "CommitStockFunction",
+    "CapturePaymentFunction",
     "UpdateOrderStatusFunction",
     "SendNotificationFunction",
 )

@@ -19,7 +19,7 @@ def consistent() -> Snapshot:
             "o3": {**ORDER, "orderId": "o3", "status": "PENDING"},
         },
         payments={
-            "o1": {"status": "CAPTURED", "amountCents": 2598, "providerChargeId": "ch1"},
+            "o1": {"status": "CAPTURED", "amountCents": 2598, "providerPaymentId": "ch1"},
             "o2": {"status": "DECLINED", "amountCents": 2598},
         },
         charges={"ch1": {"chargeId": "ch1", "state": "SUCCEEDED"}},
@@ -76,8 +76,9 @@ def test_a_confirmed_order_whose_charge_was_refunded_at_the_provider():
     "payment",
     [
         {"status": "CAPTURED", "amountCents": 2598},
+        {"status": "AUTHORIZED", "amountCents": 2598},  # held on the card, never cancelled
         {"status": "PENDING", "amountCents": 2598},
-        {"status": "CANCELLED", "providerChargeId": "late"},  # a late charge, not refunded
+        {"status": "CANCELLED", "providerPaymentId": "late"},  # a late authorization, not released
     ],
 )
 def test_a_failed_order_that_kept_money(payment):
@@ -86,9 +87,13 @@ def test_a_failed_order_that_kept_money(payment):
     assert rules(s) == {("failed-no-money", "o2")}
 
 
-def test_a_failed_order_whose_late_charge_was_refunded_kept_nothing():
+def test_a_failed_order_whose_late_authorization_was_cancelled_kept_nothing():
     s = consistent()
-    s.payments["o2"] = {"status": "CANCELLED", "providerChargeId": "late", "providerRefundId": "r"}
+    s.payments["o2"] = {
+        "status": "CANCELLED",
+        "providerPaymentId": "late",
+        "authorizationCancelledAt": "2026-12-02T04:00:00.000+00:00",
+    }
     assert check(s, SEEDED) == []
 
 

@@ -12,9 +12,14 @@ from localrun.stack import LocalApp
 __all__ = ["burst", "settle"]
 
 
+# The sandbox provider: its cards make provider outages (tok_outage_N, tok_refundOutage), which
+# the fault matrix and the soak draw on.
+SIMULATED_PROVIDER = {"PaymentProvider": "simulated"}
+
+
 @pytest.fixture(scope="module")
 def app():
-    with LocalApp().start(virtual_time=True) as running:
+    with LocalApp(parameters=SIMULATED_PROVIDER).start(virtual_time=True) as running:
         yield running
 
 

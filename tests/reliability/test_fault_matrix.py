@@ -62,6 +62,7 @@ FUNCTIONS = {
     "ReserveStock": "ReserveStockFunction",
     "ChargePayment": "ChargePaymentFunction",
     "CommitStock": "CommitStockFunction",
+    "CapturePayment": "CapturePaymentFunction",
     "ConfirmOrder": "UpdateOrderStatusFunction",
     "RefundPayment": "RefundPaymentFunction",
     "ReleaseStock": "ReleaseStockFunction",
@@ -79,6 +80,7 @@ TRANSIENT = (
 # Where a task has no business error of its own: an error no retry of that task matches.
 NOT_RETRIED = {
     "CommitStock": FunctionErrorFault("RuntimeError"),
+    "CapturePayment": FunctionErrorFault("RuntimeError"),
     "ConfirmOrder": FunctionErrorFault("RuntimeError"),
     "RefundPayment": FunctionErrorFault("ValidationError"),
     "ReleaseStock": FunctionErrorFault("ValidationError"),
@@ -90,6 +92,7 @@ INTEGRATIONS = {
     "PublishOrderConfirmed": ("events:putEvents", 1, FailedEntriesFault()),
     "PublishOrderFailed": ("events:putEvents", 1, FailedEntriesFault()),
     "AlertCompensationFailed": ("sqs:sendMessage", 0, ApiErrorFault("InternalError")),
+    "AlertCaptureFailed": ("sqs:sendMessage", 0, ApiErrorFault("InternalError")),
     "AlertOutcomeNotPublished": ("sqs:sendMessage", 0, ApiErrorFault("InternalError")),
 }
 INTEGRATION_RETRIES = 3
@@ -137,6 +140,16 @@ MATRIX = {
         (DUPLICATE,            SUCCEEDED,           CONFIRMED, None,          1),
     ],
     "CommitStock": [
+        (RECOVERS,             SUCCEEDED,           CONFIRMED, None,          4),
+        (EXHAUSTED,            CHECKOUT_FAILED,     FAILED,    THROTTLED,     4),
+        (WRITE_THEN_EXHAUSTED, CHECKOUT_FAILED,     FAILED,    CRASHED,       4),
+        (PERMANENT,            CHECKOUT_FAILED,     FAILED,    BUG,           1),
+        (CRASH_AFTER_WRITE,    SUCCEEDED,           CONFIRMED, None,          2),
+        (DUPLICATE,            SUCCEEDED,           CONFIRMED, None,          1),
+    ],
+    # Past its retries an operator is alerted, and the authorization cancelled; captured after
+    # its write (the capture landed), the compensation refunds instead.
+    "CapturePayment": [
         (RECOVERS,             SUCCEEDED,           CONFIRMED, None,          4),
         (EXHAUSTED,            CHECKOUT_FAILED,     FAILED,    THROTTLED,     4),
         (WRITE_THEN_EXHAUSTED, CHECKOUT_FAILED,     FAILED,    CRASHED,       4),
@@ -198,6 +211,12 @@ MATRIX = {
         (RECOVERS,             COMPENSATION_FAILED, FAILED,    BUG,           4),
         (EXHAUSTED,            QUEUE_ERROR,         FAILED,    BUG,           4),
     ],
+    # On an order whose capture failed with a bug: the compensations run whether or not the
+    # alert could be sent.
+    "AlertCaptureFailed": [
+        (RECOVERS,             CHECKOUT_FAILED,     FAILED,    BUG,           4),
+        (EXHAUSTED,            CHECKOUT_FAILED,     FAILED,    BUG,           4),
+    ],
     # On a confirmed order whose OrderConfirmed cannot be published.
     "AlertOutcomeNotPublished": [
         (RECOVERS,             NOT_PUBLISHED,       CONFIRMED, None,          4),
@@ -247,6 +266,8 @@ def inject(app, cell: Cell) -> None:
         app.lambdas.inject(*COMMIT_FAILS)
     if cell.state == "AlertCompensationFailed":
         app.lambdas.inject("RefundPaymentFunction", FunctionErrorFault("RuntimeError"), times=5)
+    if cell.state == "AlertCaptureFailed":
+        app.lambdas.inject("CapturePaymentFunction", FunctionErrorFault("RuntimeError"))
     if cell.state == "AlertOutcomeNotPublished":
         app.seams.inject("events:putEvents", FailedEntriesFault(), times=4, after=1)
     if cell.state in FUNCTIONS:

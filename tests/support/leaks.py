@@ -61,7 +61,9 @@ def assert_refused_without_showing_the_token(handler_module, payload, context, c
 # What must not show where it does not belong: a provider token, an email address, a card-like
 # number (13-19 digits, spaces or dashes between them allowed, Luhn-valid, and starting as a
 # payment card does, 2-6: epoch milliseconds are 13 digits starting with 1).
-TOKEN = re.compile(r"(?<![A-Za-z0-9])tok_[A-Za-z0-9_]+")
+# Tokens are a sandbox token (tok_...) or a Stripe PaymentMethod (pm_...); a PaymentIntent id
+# (pi_...) is the payment's reference at Stripe, not the customer's card, and may show.
+TOKEN = re.compile(r"(?<![A-Za-z0-9])(?:tok|pm)_[A-Za-z0-9_]+")
 EMAIL_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # A whole run of digits: not part of a word (a hex id), nor of a longer run (a UUID's groups).
 DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z])(?<!\d[ -])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z])(?![ -]\d)")

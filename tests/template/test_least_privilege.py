@@ -28,6 +28,7 @@ from tests.support.iam import (
 
 IDEMPOTENCY = "Powertools idempotency record (get, put, update, delete: its documented needs)"
 SQS_EVENT_SOURCE = "its event source mapping polls its queue with the function's role"
+STRIPE_KEY = "the Stripe secret key, the one secret StripeSecretName names (Powertools get_secret)"
 
 # Per template and principal, each data action its code (or its event source) uses, and why.
 USED_ACTIONS: dict[str, dict[str, dict[str, str]]] = {
@@ -63,10 +64,17 @@ USED_ACTIONS: dict[str, dict[str, dict[str, str]]] = {
             "dynamodb:GetItem": "the payment token registered under the reference",
             "dynamodb:PutItem": "the sandbox provider's first ledger entry for a charge",
             "dynamodb:UpdateItem": "the payment record's transitions; outage attempt counts",
+            "secretsmanager:GetSecretValue": STRIPE_KEY,
+        },
+        "CapturePaymentFunction": {
+            "dynamodb:GetItem": "the payment record: what was authorized, at which provider id",
+            "dynamodb:UpdateItem": "AUTHORIZED -> CAPTURED; the sandbox ledger's capture",
+            "secretsmanager:GetSecretValue": STRIPE_KEY,
         },
         "RefundPaymentFunction": {
             "dynamodb:GetItem": "the charge in the sandbox provider's ledger",
             "dynamodb:UpdateItem": "the payment record and the ledger, settled",
+            "secretsmanager:GetSecretValue": STRIPE_KEY,
         },
     },
     "services/orders/template.yaml": {

@@ -35,9 +35,9 @@ def test_sample_event_places_a_priced_pending_order_and_starts_its_checkout(
     started = aws["sfn"].describe_execution(executionArn=execution["executionArn"])
     checkout_input = json.loads(started["input"])
     # The token went to payments, once; the checkout carries payments' reference instead.
-    assert orders_api.payments._lambda.tokens == {body["orderId"]: "tok_visa"}
+    assert orders_api.payments._lambda.tokens == {body["orderId"]: "pm_card_visa"}
     assert checkout_input["paymentReference"].startswith("payref_")
-    assert "tok_visa" not in started["input"]
+    assert "pm_card_visa" not in started["input"]
     assert checkout_input["items"][0] == {
         "sku": "SKU-TSHIRT-BLK-M",
         "quantity": 2,

@@ -96,6 +96,11 @@ def register_handler(table):
 
 
 @pytest.fixture
+def capture_handler(table):
+    return import_fresh("payments_service.handlers.capture_payment")
+
+
+@pytest.fixture
 def refund_handler(table):
     return import_fresh("payments_service.handlers.refund_payment")
 

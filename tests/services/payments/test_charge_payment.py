@@ -35,15 +35,17 @@ def metric_names(blob: dict) -> set[str]:
     return {m["Name"] for d in blob["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
 
 
-def test_charge_event_captures_the_payment(charge_handler, lambda_context, snapshot, charge_event):
+def test_charge_event_authorizes_the_payment(
+    charge_handler, lambda_context, snapshot, charge_event
+):
     event = charge_event()
 
     result = charge_handler.handler(event, lambda_context)
 
-    assert result["status"] == "CAPTURED"
+    assert result["status"] == "AUTHORIZED"
     assert result["paymentId"].startswith("pay_")
     payment = snapshot()[f"PAYMENT#{event['orderId']}"]
-    assert (payment["status"], payment["paymentId"]) == ("CAPTURED", result["paymentId"])
+    assert (payment["status"], payment["paymentId"]) == ("AUTHORIZED", result["paymentId"])
 
 
 def test_declined_event_raises_payment_declined_under_its_asl_name(
@@ -126,7 +128,7 @@ def test_metrics_and_logs_count_once_and_never_carry_the_token(
     output = capsys.readouterr().out
     blobs = emitted_metrics(output)
     # The replay adds no metric (a replay is not a second payment), so it prints no blob.
-    assert [metric_names(blob) for blob in blobs] == [{"PaymentsCaptured"}, {"PaymentsDeclined"}]
+    assert [metric_names(blob) for blob in blobs] == [{"PaymentsAuthorized"}, {"PaymentsDeclined"}]
     declined = blobs[1]
     assert declined["declineCode"] == "insufficient_funds"
     assert all(
@@ -139,6 +141,6 @@ def test_metrics_and_logs_count_once_and_never_carry_the_token(
     log_text = log_stream.getvalue()
     assert "tok_mastercard" not in log_text and "tok_chargeDeclined" not in log_text
     logs = [json.loads(line) for line in log_text.splitlines()]
-    charging = [log for log in logs if log["message"] == "Charging"]
+    charging = [log for log in logs if log["message"] == "Authorizing"]
     assert charging and not any("token" in key.lower() for key in charging[0])
     assert charging[0]["correlation_id"] == charge_event()["orderId"]

@@ -1,5 +1,5 @@
-"""The charge use case against moto and the sandbox provider: one charge per order, whatever
-the deliveries, and each business event counted once."""
+"""The charge use case (it authorizes) against moto and the sandbox provider: one authorization
+per order, whatever the deliveries, and each business event counted once."""
 
 import pytest
 
@@ -43,25 +43,26 @@ def provider_charges(items: dict) -> list[dict]:
     ]
 
 
-def test_charge_captures_once_and_keeps_the_token_in_its_registration_only(
+def test_charge_authorizes_once_and_keeps_the_token_in_its_registration_only(
     charge, charge_request, snapshot
 ):
     request = charge_request()
 
     result = charge()
 
-    assert result["status"] == "CAPTURED"
+    assert result["status"] == "AUTHORIZED"
     assert result["paymentId"].startswith("pay_")
     items = snapshot()
     payment = items[f"PAYMENT#{request.orderId}"]
     [provider_charge] = provider_charges(items)
-    assert payment["status"] == "CAPTURED"
+    assert payment["status"] == "AUTHORIZED"
+    assert "captured" not in provider_charge  # held, not taken
     assert payment["paymentId"] == result["paymentId"]
     assert (payment["amountCents"], payment["currency"]) == (request.amountCents, "USD")
-    assert payment["providerChargeId"] == provider_charge["chargeId"]
+    assert payment["providerPaymentId"] == provider_charge["chargeId"]
     assert payment["attempts"] == 1
     assert "providerRefundId" not in payment and "declineCode" not in payment
-    holding_the_token = [pk for pk, item in items.items() if "tok_visa" in repr(item)]
+    holding_the_token = [pk for pk, item in items.items() if "pm_card_visa" in repr(item)]
     assert holding_the_token == [f"PAYMENTREF#{request.orderId}"]
 
 
@@ -97,7 +98,7 @@ def test_decline_raises_payment_declined_and_records_the_decline(charge, charge_
     items = snapshot()
     payment = items[f"PAYMENT#{charge_request('charge-payment-declined.json').orderId}"]
     assert (payment["status"], payment["declineCode"]) == ("DECLINED", "generic_decline")
-    assert "providerChargeId" not in payment
+    assert "providerPaymentId" not in payment
     assert provider_charges(items) == []
 
 
@@ -130,9 +131,7 @@ def test_other_declines(charge, charge_request, snapshot, token, error, code):
     assert snapshot()[f"PAYMENT#{charge_request().orderId}"]["declineCode"] == code
 
 
-def test_provider_outage_is_transient_and_the_retry_captures_one_charge(
-    charge, load_event, snapshot
-):
+def test_provider_outage_is_transient_and_the_retry_authorizes_once(charge, load_event, snapshot):
     payment_pk = f"PAYMENT#{load_event('charge-payment.json')['orderId']}"
 
     for attempt in (1, 2):
@@ -145,8 +144,8 @@ def test_provider_outage_is_transient_and_the_retry_captures_one_charge(
     result = charge(paymentToken="tok_outage_2")
 
     items = snapshot()
-    assert result["status"] == "CAPTURED"
-    assert (items[payment_pk]["status"], items[payment_pk]["attempts"]) == ("CAPTURED", 3)
+    assert result["status"] == "AUTHORIZED"
+    assert (items[payment_pk]["status"], items[payment_pk]["attempts"]) == ("AUTHORIZED", 3)
     assert items[payment_pk]["paymentId"] == result["paymentId"]  # the same payment throughout
     assert len(provider_charges(items)) == 1
 
@@ -161,7 +160,7 @@ def test_a_pending_charge_cannot_be_retried_with_another_amount(charge, snapshot
     assert snapshot() == before
 
 
-def test_charge_after_refund_of_a_captured_payment_is_cancelled(
+def test_charge_after_the_compensation_cancelled_the_authorization_is_cancelled(
     charge, charge_request, payments, provider, snapshot
 ):
     charge()
@@ -174,10 +173,10 @@ def test_charge_after_refund_of_a_captured_payment_is_cancelled(
     assert snapshot() == before
 
 
-def test_a_capture_and_a_decline_are_each_counted_once_per_order(charge, counted, metadata):
+def test_an_authorization_and_a_decline_are_each_counted_once_per_order(charge, counted, metadata):
     charge(paymentToken="tok_mastercard")
     charge(paymentToken="tok_mastercard")  # a replay is not a second payment
-    assert counted() == {"PaymentsCaptured": 1}
+    assert counted() == {"PaymentsAuthorized": 1}
     assert metadata["paymentId"].startswith("pay_")
 
     for _ in range(2):
@@ -186,7 +185,7 @@ def test_a_capture_and_a_decline_are_each_counted_once_per_order(charge, counted
                 "charge-payment-declined.json", paymentToken="tok_chargeDeclinedInsufficientFunds"
             )
 
-    assert counted() == {"PaymentsCaptured": 1, "PaymentsDeclined": 1}
+    assert counted() == {"PaymentsAuthorized": 1, "PaymentsDeclined": 1}
     assert metadata["declineCode"] == "insufficient_funds"
 
 
@@ -196,4 +195,4 @@ def test_a_provider_outage_is_counted_per_attempt_with_its_operation(charge, cou
             charge(paymentToken="tok_outage_2")
 
     assert counted() == {"ProviderUnavailable": 2}
-    assert metadata["operation"] == "charge"
+    assert metadata["operation"] == "authorize"

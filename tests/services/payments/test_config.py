@@ -27,3 +27,11 @@ def test_settings_come_from_the_template_variables():
 def test_a_missing_or_malformed_variable_is_named(environment, message):
     with pytest.raises(ConfigurationError, match=f"^PaymentsSettings: .*{message}"):
         PaymentsSettings.from_environment(environment)
+
+
+def test_the_stripe_api_base_is_a_url_or_absent():
+    assert PaymentsSettings.from_environment(ENVIRONMENT).stripe_api_base is None
+    local = ENVIRONMENT | {"STRIPE_API_BASE": "http://127.0.0.1:8420"}
+    assert str(PaymentsSettings.from_environment(local).stripe_api_base).startswith("http://127")
+    with pytest.raises(ConfigurationError, match="STRIPE_API_BASE"):
+        PaymentsSettings.from_environment(ENVIRONMENT | {"STRIPE_API_BASE": "not a url"})

@@ -38,8 +38,15 @@ def test_the_clock_is_utc_iso_8601_to_the_millisecond():
 
 
 def test_provider_idempotency_keys_are_per_order_and_operation():
-    assert domain.charge_idempotency_key("ord-1") == "ord-1:charge"
-    assert domain.refund_idempotency_key("ord-1") == "ord-1:refund"
+    assert [
+        key("ord-1")
+        for key in (
+            domain.authorize_idempotency_key,
+            domain.capture_idempotency_key,
+            domain.cancel_idempotency_key,
+            domain.refund_idempotency_key,
+        )
+    ] == ["ord-1:authorize", "ord-1:capture", "ord-1:cancel", "ord-1:refund"]
 
 
 @pytest.mark.parametrize(
@@ -56,12 +63,15 @@ def test_decline_codes_map_to_asl_errors(code, error):
     assert mapped.decline_code == code
 
 
-def test_repeated_charge_of_a_captured_payment_returns_the_first_result():
-    result = domain.answer_repeated_charge(record(PaymentStatus.CAPTURED), REQUEST)
-    assert result == {"paymentId": "pay_1", "status": "CAPTURED"}
+@pytest.mark.parametrize("status", [PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED])
+def test_repeated_charge_of_an_authorized_payment_returns_the_first_result(status):
+    result = domain.answer_repeated_charge(record(status), REQUEST)
+    assert result == {"paymentId": "pay_1", "status": "AUTHORIZED"}
 
 
-@pytest.mark.parametrize("status", [PaymentStatus.CAPTURED, PaymentStatus.DECLINED])
+@pytest.mark.parametrize(
+    "status", [PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED, PaymentStatus.DECLINED]
+)
 @pytest.mark.parametrize("terms", [{"amountCents": 100}, {"currency": "EUR"}])
 def test_repeated_charge_with_other_terms_is_a_conflict(status, terms):
     with pytest.raises(PaymentConflict):
@@ -92,14 +102,19 @@ def test_cancelled_tombstone_without_terms_is_cancelled_not_a_conflict():
 @pytest.mark.parametrize(
     ("candidate", "expected"),
     [
-        (record(PaymentStatus.CANCELLED, providerChargeId="ch_1"), True),
-        (record(PaymentStatus.CANCELLED, providerChargeId="ch_1", providerRefundId="re_1"), False),
+        (record(PaymentStatus.CANCELLED, providerPaymentId="pi_1"), True),
+        (
+            record(PaymentStatus.CANCELLED, providerPaymentId="pi_1", authorizationCancelledAt="t"),
+            False,
+        ),
         (record(PaymentStatus.CANCELLED), False),
-        (record(PaymentStatus.CAPTURED, providerChargeId="ch_1"), False),
+        (record(PaymentStatus.AUTHORIZED, providerPaymentId="pi_1"), False),
     ],
 )
-def test_only_an_unrefunded_charge_on_a_cancelled_payment_needs_a_late_refund(candidate, expected):
-    assert domain.needs_late_charge_refund(candidate) is expected
+def test_only_an_unreleased_authorization_on_a_cancelled_payment_needs_a_late_release(
+    candidate, expected
+):
+    assert domain.needs_late_release(candidate) is expected
 
 
 @pytest.mark.parametrize(

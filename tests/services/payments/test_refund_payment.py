@@ -26,19 +26,42 @@ def emitted_metrics(output: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines() if '"_aws"' in line]
 
 
-def test_refund_event_refunds_the_captured_payment(
+def test_refund_event_cancels_an_authorized_payment(
     charge_handler, refund_handler, lambda_context, charge_event, refund_event, snapshot
 ):
     charge_handler.handler(charge_event, lambda_context)
+
+    assert refund_handler.handler(refund_event, lambda_context) == {"status": "CANCELLED"}
+    assert snapshot()[f"PAYMENT#{refund_event['orderId']}"]["status"] == "CANCELLED"
+
+
+def test_refund_event_refunds_a_captured_payment(
+    charge_handler,
+    capture_handler,
+    refund_handler,
+    lambda_context,
+    charge_event,
+    refund_event,
+    snapshot,
+):
+    charge_handler.handler(charge_event, lambda_context)
+    capture_handler.handler(refund_event, lambda_context)  # the same {orderId}
 
     assert refund_handler.handler(refund_event, lambda_context) == {"status": "REFUNDED"}
     assert snapshot()[f"PAYMENT#{refund_event['orderId']}"]["status"] == "REFUNDED"
 
 
 def test_refund_metrics(
-    charge_handler, refund_handler, lambda_context, charge_event, refund_event, capsys
+    charge_handler,
+    capture_handler,
+    refund_handler,
+    lambda_context,
+    charge_event,
+    refund_event,
+    capsys,
 ):
     charge_handler.handler(charge_event, lambda_context)
+    capture_handler.handler(refund_event, lambda_context)
     capsys.readouterr()
 
     refund_handler.handler(refund_event, lambda_context)
@@ -51,9 +74,16 @@ def test_refund_metrics(
 
 
 def test_refund_outage_metric_and_error(
-    charge_handler, refund_handler, lambda_context, paying_event, refund_event, capsys
+    charge_handler,
+    capture_handler,
+    refund_handler,
+    lambda_context,
+    paying_event,
+    refund_event,
+    capsys,
 ):
     charge_handler.handler(paying_event(paymentToken="tok_refundOutage"), lambda_context)
+    capture_handler.handler(refund_event, lambda_context)
     capsys.readouterr()
 
     with pytest.raises(PaymentProviderUnavailable) as outage:

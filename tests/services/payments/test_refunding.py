@@ -1,12 +1,18 @@
-"""The refund use case against moto and the sandbox provider, and the refund-versus-charge
-races."""
+"""The compensation (RefundPayment) against moto and the sandbox provider: it cancels an
+authorization, refunds a capture, leaves a tombstone when nothing was authorized, and wins the
+races with a late authorization or capture."""
 
 import pytest
 
 from payments_service.adapters.provider import ProviderUnavailable
+from payments_service.capturing import capture_payment
 from payments_service.charging import charge_payment
 from payments_service.errors import PaymentCancelled, PaymentDeclined, PaymentProviderUnavailable
-from payments_service.models import ChargePaymentRequest, RefundPaymentRequest
+from payments_service.models import (
+    CapturePaymentRequest,
+    ChargePaymentRequest,
+    RefundPaymentRequest,
+)
 from payments_service.refunding import refund_payment
 
 
@@ -32,6 +38,12 @@ def charge(payments, provider, paying_event, refund_request):
 
 
 @pytest.fixture
+def capture(payments, provider, refund_request):
+    request = CapturePaymentRequest(orderId=refund_request.orderId)
+    return lambda: capture_payment(request, payments=payments, provider=provider)
+
+
+@pytest.fixture
 def refund(payments, provider, refund_request):
     return lambda: refund_payment(refund_request, payments=payments, provider=provider)
 
@@ -50,10 +62,29 @@ def charge_item(items: dict) -> dict:
     return item
 
 
-def test_refund_of_a_captured_payment_refunds_what_was_captured(
-    charge, refund, charge_event, snapshot, payment
+def test_compensating_an_authorization_cancels_it_and_refunds_nothing(
+    charge, refund, capture, snapshot, payment
 ):
     charge()
+
+    assert refund() == {"status": "CANCELLED"}
+
+    record, provider_charge = payment(), charge_item(snapshot())
+    assert record["status"] == "CANCELLED" and record["authorizationCancelledAt"]
+    assert "providerRefundId" not in record
+    assert provider_charge["cancelled"] is True and "refundId" not in provider_charge
+    before = snapshot()
+    assert refund() == {"status": "CANCELLED"}  # a repeat asks nothing
+    with pytest.raises(PaymentCancelled):  # and a late capture takes nothing
+        capture()
+    assert snapshot() == before
+
+
+def test_compensating_a_capture_refunds_what_was_captured(
+    charge, capture, refund, charge_event, snapshot, payment
+):
+    charge()
+    capture()
 
     assert refund() == {"status": "REFUNDED"}
 
@@ -64,13 +95,27 @@ def test_refund_of_a_captured_payment_refunds_what_was_captured(
     assert provider_charge["refundedCents"] == charge_event["amountCents"]
 
 
-def test_refund_runs_once(charge, refund, snapshot):
+def test_refund_runs_once(charge, capture, refund, snapshot):
     charge()
+    capture()
     refund()
     after_first = snapshot()
 
     assert refund() == {"status": "REFUNDED"}
     assert snapshot() == after_first  # the provider was not asked again
+
+
+def test_a_capture_the_record_missed_is_refunded_not_cancelled(
+    charge, refund, provider, snapshot, payment
+):
+    """CapturePayment's Lambda captured at the provider, then timed out before recording it."""
+    charge()
+    provider.capture(payment()["providerPaymentId"], payment()["amountCents"], "any")
+
+    assert refund() == {"status": "REFUNDED"}
+
+    assert payment()["status"] == "REFUNDED"
+    assert charge_item(snapshot())["refundId"] == payment()["providerRefundId"]
 
 
 def test_refund_before_any_charge_leaves_a_tombstone_and_the_late_charge_is_cancelled(
@@ -98,7 +143,7 @@ def test_refund_after_a_decline_changes_nothing(charge, refund, snapshot):
     assert snapshot() == before
 
 
-def test_refund_of_a_pending_payment_cancels_it_and_the_retried_charge_does_not_capture(
+def test_refund_of_a_pending_payment_cancels_it_and_the_retried_charge_does_not_authorize(
     charge, refund, snapshot, payment
 ):
     with pytest.raises(PaymentProviderUnavailable):
@@ -110,13 +155,14 @@ def test_refund_of_a_pending_payment_cancels_it_and_the_retried_charge_does_not_
 
     with pytest.raises(PaymentCancelled):
         charge(paymentToken="tok_outage_1")
-    assert snapshot() == before  # the provider was not asked to charge again
+    assert snapshot() == before  # the provider was not asked again
 
 
 def test_refund_outage_fails_transiently_and_leaves_the_payment_captured(
-    charge, refund, snapshot, payment
+    charge, capture, refund, snapshot, payment
 ):
     charge(paymentToken="tok_refundOutage")
+    capture()
     captured = payment()
 
     for _ in range(2):
@@ -127,8 +173,11 @@ def test_refund_outage_fails_transiently_and_leaves_the_payment_captured(
     assert "refundId" not in charge_item(snapshot())
 
 
-def test_a_refund_is_counted_once_per_order(charge, refund, counted, metadata):
+def test_a_refund_and_a_cancel_are_each_counted_once_per_order(
+    charge, capture, refund, counted, metadata
+):
     charge()
+    capture()
     counted_before = counted()
 
     refund()
@@ -138,8 +187,9 @@ def test_a_refund_is_counted_once_per_order(charge, refund, counted, metadata):
     assert metadata["reason"] == "compensation"
 
 
-def test_a_refund_outage_is_counted_with_its_operation(charge, refund, counted, metadata):
+def test_a_refund_outage_is_counted_with_its_operation(charge, capture, refund, counted, metadata):
     charge(paymentToken="tok_refundOutage")
+    capture()
 
     with pytest.raises(PaymentProviderUnavailable):
         refund()
@@ -148,43 +198,43 @@ def test_a_refund_outage_is_counted_with_its_operation(charge, refund, counted, 
     assert metadata["operation"] == "refund"
 
 
-class RefundWhileCharging:
-    """The provider, but the refund task runs while the charge is still at the provider (a
-    step timeout on the state machine's side while the charge Lambda keeps running)."""
+class RefundWhileAuthorizing:
+    """The provider, but the compensation runs while the authorization is still at the provider
+    (a step timeout on the state machine's side while the charge Lambda keeps running)."""
 
-    def __init__(self, provider, run_refund, refund_failures: int = 0) -> None:
+    def __init__(self, provider, run_refund, cancel_failures: int = 0) -> None:
         self._provider = provider
         self._run_refund = run_refund
-        self._refund_failures = refund_failures
+        self._cancel_failures = cancel_failures
 
-    def charge(self, *args):
+    def authorize(self, *args):
         self._run_refund()
-        return self._provider.charge(*args)
+        return self._provider.authorize(*args)
 
-    def refund(self, *args):
-        if self._refund_failures:
-            self._refund_failures -= 1
+    def cancel(self, *args):
+        if self._cancel_failures:
+            self._cancel_failures -= 1
             raise ProviderUnavailable("flaky")
-        return self._provider.refund(*args)
+        return self._provider.cancel(*args)
 
 
 @pytest.fixture
-def refund_while_charging(provider, refund):
+def refund_while_authorizing(provider, refund):
     refund_results = []
 
-    def install(refund_failures: int = 0) -> tuple[RefundWhileCharging, list]:
-        racing = RefundWhileCharging(
-            provider, lambda: refund_results.append(refund()), refund_failures
+    def install(cancel_failures: int = 0) -> tuple[RefundWhileAuthorizing, list]:
+        racing = RefundWhileAuthorizing(
+            provider, lambda: refund_results.append(refund()), cancel_failures
         )
         return racing, refund_results
 
     return install
 
 
-def test_charge_that_lands_after_the_refund_ran_is_refunded_and_cancelled(
-    charge, charge_event, snapshot, payment, refund_while_charging, counted, metadata
+def test_an_authorization_that_lands_after_the_compensation_ran_is_cancelled(
+    charge, snapshot, payment, refund_while_authorizing, counted, metadata
 ):
-    racing, refund_results = refund_while_charging()
+    racing, refund_results = refund_while_authorizing()
 
     with pytest.raises(PaymentCancelled):
         charge(paying_with=racing)
@@ -192,41 +242,38 @@ def test_charge_that_lands_after_the_refund_ran_is_refunded_and_cancelled(
     assert refund_results == [{"status": "NOTHING_TO_REFUND"}]
     record, provider_charge = payment(), charge_item(snapshot())
     assert record["status"] == "CANCELLED"
-    assert record["providerChargeId"] == provider_charge["chargeId"]
-    assert record["providerRefundId"] == provider_charge["refundId"]
-    assert provider_charge["refundedCents"] == charge_event["amountCents"]
-    assert counted() == {"RefundsIssued": 1}
-    assert metadata["reason"] == "late_charge"
+    assert record["providerPaymentId"] == provider_charge["chargeId"]
+    assert record["authorizationCancelledAt"]
+    assert provider_charge["cancelled"] is True and "captured" not in provider_charge
+    assert counted() == {"AuthorizationsCancelled": 1}
+    assert metadata["reason"] == "late_authorization"
 
 
-def test_late_charge_refund_that_fails_is_retried_by_the_next_charge_delivery(
-    charge, snapshot, payment, refund_while_charging
+def test_a_late_release_that_fails_is_retried_by_the_next_charge_delivery(
+    charge, snapshot, payment, refund_while_authorizing
 ):
-    racing, _ = refund_while_charging(refund_failures=1)
+    racing, _ = refund_while_authorizing(cancel_failures=1)
     with pytest.raises(PaymentProviderUnavailable):
         charge(paying_with=racing)
-    assert "providerRefundId" not in payment()
-    assert payment()["providerChargeId"] == charge_item(snapshot())["chargeId"]
+    assert "authorizationCancelledAt" not in payment()
+    assert payment()["providerPaymentId"] == charge_item(snapshot())["chargeId"]
 
     with pytest.raises(PaymentCancelled):
         charge(paying_with=racing)
 
-    assert payment()["providerRefundId"] == charge_item(snapshot())["refundId"]
+    assert payment()["authorizationCancelledAt"]
+    assert charge_item(snapshot())["cancelled"] is True
 
 
-def test_late_charge_refund_that_fails_is_retried_by_the_refund_task(
-    charge, refund, snapshot, payment, refund_while_charging
+def test_a_late_release_that_fails_is_retried_by_the_compensation(
+    charge, refund, snapshot, payment, refund_while_authorizing
 ):
-    racing, _ = refund_while_charging(refund_failures=1)
+    racing, _ = refund_while_authorizing(cancel_failures=1)
     with pytest.raises(PaymentProviderUnavailable):
         charge(paying_with=racing)
 
-    assert refund() == {"status": "NOTHING_TO_REFUND"}
+    assert refund() == {"status": "CANCELLED"}
 
-    record, provider_charge = payment(), charge_item(snapshot())
-    assert (record["status"], record["providerRefundId"]) == (
-        "CANCELLED",
-        provider_charge["refundId"],
-    )
-    assert refund() == {"status": "NOTHING_TO_REFUND"}
-    assert charge_item(snapshot())["refundId"] == provider_charge["refundId"]  # refunded once
+    assert (payment()["status"], charge_item(snapshot())["cancelled"]) == ("CANCELLED", True)
+    assert payment()["authorizationCancelledAt"]
+    assert refund() == {"status": "CANCELLED"}

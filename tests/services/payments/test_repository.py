@@ -59,21 +59,41 @@ def test_begin_charge_with_other_terms_is_rejected_unchanged(payments, snapshot,
     assert snapshot() == before
 
 
-def test_capture_only_from_pending_and_once(payments, snapshot):
+def authorize(payments, provider_payment_id="pi_1"):
     begin(payments)
-    captured = payments.mark_captured("ord-1", "ch_1", LATER)
-    assert (captured.status, captured.providerChargeId) == (PaymentStatus.CAPTURED, "ch_1")
+    return payments.mark_authorized("ord-1", provider_payment_id, LATER)
+
+
+def test_authorize_only_from_pending_and_once(payments, snapshot):
+    authorized = authorize(payments)
+    assert (authorized.status, authorized.providerPaymentId) == (PaymentStatus.AUTHORIZED, "pi_1")
     before = snapshot()
 
     with pytest.raises(TransitionRejected) as rejected:
-        payments.mark_captured("ord-1", "ch_2", LATER)
+        payments.mark_authorized("ord-1", "pi_2", LATER)
     with pytest.raises(TransitionRejected):
         payments.mark_declined("ord-1", "generic_decline", LATER)
     with pytest.raises(TransitionRejected):
         begin(payments)
 
-    assert rejected.value.current.providerChargeId == "ch_1"
+    assert rejected.value.current.providerPaymentId == "pi_1"
     assert snapshot() == before
+
+
+def test_capture_only_from_authorized_and_once(payments, snapshot):
+    begin(payments)
+    with pytest.raises(TransitionRejected):  # nothing authorized yet
+        payments.mark_captured("ord-1", LATER)
+    payments.mark_authorized("ord-1", "pi_1", LATER)
+
+    captured = payments.mark_captured("ord-1", LATER)
+    assert (captured.status, captured.providerPaymentId) == (PaymentStatus.CAPTURED, "pi_1")
+    before = snapshot()
+    with pytest.raises(TransitionRejected) as rejected:
+        payments.mark_captured("ord-1", LATER)
+    assert rejected.value.current.status == PaymentStatus.CAPTURED
+    assert snapshot() == before
+    assert payments.payment("ord-1") == captured
 
 
 def test_decline_is_final(payments, snapshot):
@@ -84,29 +104,53 @@ def test_decline_is_final(payments, snapshot):
 
     for transition in (
         lambda: begin(payments),
-        lambda: payments.mark_captured("ord-1", "ch_1", LATER),
+        lambda: payments.mark_authorized("ord-1", "pi_1", LATER),
+        lambda: payments.mark_captured("ord-1", LATER),
         lambda: payments.mark_refunded("ord-1", "re_1", LATER),
         lambda: payments.cancel("ord-1", LATER),
+        lambda: payments.mark_authorization_cancelled("ord-1", LATER),
     ):
         with pytest.raises(TransitionRejected):
             transition()
     assert snapshot() == before
 
 
-def test_refund_only_from_captured_and_once(payments, snapshot):
+def test_refund_only_from_captured_or_authorized_and_once(payments, snapshot):
     with pytest.raises(TransitionRejected) as missing:
         payments.mark_refunded("ord-1", "re_1", LATER)
     assert missing.value.current is None
     assert snapshot() == {}
 
-    begin(payments)
-    payments.mark_captured("ord-1", "ch_1", LATER)
+    authorize(payments)
+    payments.mark_captured("ord-1", LATER)
     refunded = payments.mark_refunded("ord-1", "re_1", LATER)
     assert (refunded.status, refunded.providerRefundId) == (PaymentStatus.REFUNDED, "re_1")
     before = snapshot()
 
     with pytest.raises(TransitionRejected):
         payments.mark_refunded("ord-1", "re_2", LATER)
+    with pytest.raises(TransitionRejected):
+        payments.mark_captured("ord-1", LATER)
+    assert snapshot() == before
+
+
+def test_an_authorization_cancelled_once_cannot_be_captured_or_refunded(payments, snapshot):
+    authorize(payments)
+
+    cancelled = payments.mark_authorization_cancelled("ord-1", LATER)
+
+    assert (cancelled.status, cancelled.authorizationCancelledAt) == (
+        PaymentStatus.CANCELLED,
+        LATER,
+    )
+    before = snapshot()
+    for transition in (
+        lambda: payments.mark_authorization_cancelled("ord-1", LATER),
+        lambda: payments.mark_captured("ord-1", LATER),
+        lambda: payments.mark_refunded("ord-1", "re_1", LATER),
+    ):
+        with pytest.raises(TransitionRejected):
+            transition()
     assert snapshot() == before
 
 
@@ -133,12 +177,14 @@ def test_cancel_a_pending_payment_keeps_its_terms(payments):
         "pay_1",
     )
     with pytest.raises(TransitionRejected):
-        payments.mark_captured("ord-1", "ch_1", LATER)
+        payments.mark_authorized("ord-1", "pi_1", LATER)
 
 
-def test_cancel_after_capture_is_rejected(payments, snapshot):
-    begin(payments)
-    payments.mark_captured("ord-1", "ch_1", LATER)
+@pytest.mark.parametrize("captured", [False, True])
+def test_the_tombstone_cannot_replace_an_authorization_or_a_capture(payments, snapshot, captured):
+    authorize(payments)
+    if captured:
+        payments.mark_captured("ord-1", LATER)
     before = snapshot()
 
     with pytest.raises(TransitionRejected):
@@ -146,25 +192,27 @@ def test_cancel_after_capture_is_rejected(payments, snapshot):
     assert snapshot() == before
 
 
-def test_late_charge_is_attached_and_refunded_once_on_a_cancelled_payment(payments, snapshot):
+def test_late_authorization_is_attached_and_released_once_on_a_cancelled_payment(
+    payments, snapshot
+):
     begin(payments)
     with pytest.raises(TransitionRejected):  # not cancelled yet
-        payments.attach_late_charge("ord-1", "ch_1", LATER)
+        payments.attach_late_authorization("ord-1", "pi_1", LATER)
     payments.cancel("ord-1", LATER)
 
-    payments.attach_late_charge("ord-1", "ch_1", LATER)
-    payments.attach_late_charge("ord-1", "ch_1", LATER)  # a retry is harmless
+    payments.attach_late_authorization("ord-1", "pi_1", LATER)
+    payments.attach_late_authorization("ord-1", "pi_1", LATER)  # a retry is harmless
     with pytest.raises(TransitionRejected):
-        payments.attach_late_charge("ord-1", "ch_other", LATER)
-    refunded = payments.record_late_charge_refund("ord-1", "re_1", LATER)
+        payments.attach_late_authorization("ord-1", "pi_other", LATER)
+    released = payments.record_late_release("ord-1", LATER)
     before = snapshot()
     with pytest.raises(TransitionRejected):
-        payments.record_late_charge_refund("ord-1", "re_2", LATER)
+        payments.record_late_release("ord-1", LATER)
 
-    assert (refunded.status, refunded.providerChargeId, refunded.providerRefundId) == (
+    assert (released.status, released.providerPaymentId, released.authorizationCancelledAt) == (
         PaymentStatus.CANCELLED,
-        "ch_1",
-        "re_1",
+        "pi_1",
+        LATER,
     )
     assert snapshot() == before
 
@@ -179,8 +227,8 @@ def test_a_rejection_names_the_record_that_blocked_it_and_a_vanished_one_is_a_fa
 
 
 def test_records_keep_their_attribute_types(payments, dynamodb):
-    begin(payments)
-    payments.mark_captured("ord-1", "ch_1", LATER)
+    authorize(payments)
+    payments.mark_captured("ord-1", LATER)
 
     item = dynamodb.get_item(TableName=TABLE_NAME, Key={"pk": {"S": "PAYMENT#ord-1"}})["Item"]
 
@@ -192,7 +240,7 @@ def test_records_keep_their_attribute_types(payments, dynamodb):
         "currency": "S",
         "status": "S",
         "attempts": "N",
-        "providerChargeId": "S",
+        "providerPaymentId": "S",
         "createdAt": "S",
         "updatedAt": "S",
     }

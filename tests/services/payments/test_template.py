@@ -7,6 +7,7 @@ import pytest
 FUNCTIONS = {
     "RegisterPaymentFunction": "payments_service.handlers.register_payment.handler",
     "ChargePaymentFunction": "payments_service.handlers.charge_payment.handler",
+    "CapturePaymentFunction": "payments_service.handlers.capture_payment.handler",
     "RefundPaymentFunction": "payments_service.handlers.refund_payment.handler",
 }
 
@@ -23,14 +24,37 @@ def test_functions_point_at_importable_handlers(template, table, logical_id, han
 
 def test_environment_and_provider_parameter(template):
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    assert set(variables) >= {"PAYMENTS_TABLE_NAME", "PAYMENT_PROVIDER", "POWERTOOLS_SERVICE_NAME"}
+    assert set(variables) >= {
+        "PAYMENTS_TABLE_NAME",
+        "PAYMENT_PROVIDER",
+        "STRIPE_SECRET_NAME",
+        "POWERTOOLS_SERVICE_NAME",
+    }
     assert variables["POWERTOOLS_SERVICE_NAME"] == "payments"
+    assert variables["STRIPE_SECRET_NAME"] == {"Ref": "StripeSecretName"}
+    assert "STRIPE_API_BASE" not in variables  # only the local run points the SDK elsewhere
     parameter = template["Parameters"]["PaymentProvider"]
-    assert (parameter["AllowedValues"], parameter["Default"]) == (["simulated"], "simulated")
+    assert (parameter["AllowedValues"], parameter["Default"]) == (["stripe", "simulated"], "stripe")
 
 
-def test_charge_timeout_leaves_room_for_the_provider(template):
-    assert template["Resources"]["ChargePaymentFunction"]["Properties"]["Timeout"] == 15
+def test_a_prod_stack_refuses_the_simulator(template):
+    """CloudFormation checks the rule before it creates anything."""
+    rule = template["Rules"]["ProdTakesRealMoney"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "Environment"}, "prod"]}
+    [assertion] = rule["Assertions"]
+    assert assertion["Assert"] == {"Fn::Equals": [{"Ref": "PaymentProvider"}, "stripe"]}
+
+
+@pytest.mark.parametrize(
+    "function", ["ChargePaymentFunction", "CapturePaymentFunction", "RefundPaymentFunction"]
+)
+def test_provider_calls_have_room_and_read_the_one_stripe_secret(template, function):
+    properties = template["Resources"][function]["Properties"]
+    assert properties["Timeout"] == 15
+    [policy] = properties["Policies"]
+    [secret] = [s for s in policy["Statement"] if s["Action"] == "secretsmanager:GetSecretValue"]
+    # Secrets Manager appends a hyphen and six characters to a secret's name in its ARN.
+    assert secret["Resource"]["Fn::Sub"].endswith(":secret:${StripeSecretName}-??????")
 
 
 def test_table_outputs_and_retention(template):

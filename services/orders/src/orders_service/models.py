@@ -72,8 +72,9 @@ class CreateOrderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     # No customerId or email: the customer is the signed-in one, mailed at their verified address.
-    # A provider token from the payment page, never card data.
-    paymentToken: Annotated[str, StringConstraints(pattern=r"^tok_[A-Za-z0-9_]{1,60}$")]
+    # A provider token from the payment page, never card data: a Stripe PaymentMethod (pm_...)
+    # or a card token (tok_...).
+    paymentToken: Annotated[str, StringConstraints(pattern=r"^(pm|tok)_[A-Za-z0-9_]{1,60}$")]
     items: list[LineItem] = Field(
         min_length=1,
         max_length=25,

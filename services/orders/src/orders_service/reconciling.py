@@ -5,7 +5,8 @@ An order is due when it is still PENDING past the workflow's worst-case duration
 checkout flagged it (FlagOrderForReconciliation: a compensation did not complete). It is looked
 at again when its execution ends FAILED, TIMED_OUT or ABORTED (on AWS, from Step Functions'
 status-change events). For a due order whose execution is not running (or ran past the bound
-and is stopped), the reconciler runs the compensations again (refund, then release), fails a
+and is stopped), the reconciler runs the compensations again (the payment given back: its
+authorization cancelled or its capture refunded; then the stock released), fails a
 PENDING order and publishes its OrderFailed, and takes it off the due list. Every step is
 idempotent, so a crash anywhere means the next run repeats it; until then the order stays due.
 """

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
 
 class ConfigurationError(RuntimeError):
@@ -40,14 +40,26 @@ class PaymentsTableSettings(Settings):
 
 
 class PaymentsSettings(PaymentsTableSettings):
-    """The charge and refund functions' environment (the template gives them the same one)."""
+    """The functions that call the provider (charge, capture, refund): the template gives them
+    the same environment."""
 
     # The payment providers there are. No default: a payments function must never guess which
     # provider takes the money.
-    payment_provider: Literal["simulated"] = Field(alias="PAYMENT_PROVIDER")
+    payment_provider: Literal["stripe", "simulated"] = Field(alias="PAYMENT_PROVIDER")
+    # The Secrets Manager secret holding Stripe's secret key (never the key itself).
+    stripe_secret_name: str = Field(alias="STRIPE_SECRET_NAME", default="")
+    # Where the Stripe SDK sends its requests instead of api.stripe.com. Only the local run sets
+    # it (to its fake Stripe); no template does.
+    stripe_api_base: HttpUrl | None = Field(alias="STRIPE_API_BASE", default=None)
 
     @model_validator(mode="before")
     @classmethod
     def _unset_provider_reads_as_empty(cls, environment: dict[str, Any]) -> dict[str, Any]:
         """So an unset PAYMENT_PROVIDER fails like a wrong one: naming the allowed values."""
         return {"PAYMENT_PROVIDER": ""} | environment
+
+    @model_validator(mode="after")
+    def _stripe_needs_its_secret(self) -> Self:
+        if self.payment_provider == "stripe" and not self.stripe_secret_name:
+            raise ValueError("STRIPE_SECRET_NAME must name the secret when PAYMENT_PROVIDER=stripe")
+        return self

@@ -1,9 +1,10 @@
 """Payment rules: plain functions on the payment record and the charge request, no I/O.
 
 Record lifecycle (`PAYMENT#<orderId>`):
-    (none) -> PENDING -> CAPTURED -> REFUNDED
+    (none) -> PENDING -> AUTHORIZED -> CAPTURED -> REFUNDED
                       -> DECLINED
-    (none) | PENDING -> CANCELLED   (a refund ran before anything was captured)
+    (none) | PENDING | AUTHORIZED -> CANCELLED   (the compensation ran before any capture)
+    AUTHORIZED -> REFUNDED   (the compensation met a capture the record had not seen)
 """
 
 import uuid
@@ -39,8 +40,18 @@ def payment_reference_for(order_id: str) -> str:
     return f"payref_{uuid.uuid5(_PAYMENT_REFERENCE_NAMESPACE, order_id).hex}"
 
 
-def charge_idempotency_key(order_id: str) -> str:
-    return f"{order_id}:charge"
+# The provider's idempotency key of each call: one per order and step, so a retried or duplicated
+# task repeats the first call instead of authorizing, capturing or refunding twice.
+def authorize_idempotency_key(order_id: str) -> str:
+    return f"{order_id}:authorize"
+
+
+def capture_idempotency_key(order_id: str) -> str:
+    return f"{order_id}:capture"
+
+
+def cancel_idempotency_key(order_id: str) -> str:
+    return f"{order_id}:cancel"
 
 
 def refund_idempotency_key(order_id: str) -> str:
@@ -53,13 +64,17 @@ def decline_error(decline_code: str) -> PaymentDeclined:
     return PaymentDeclined(decline_code)
 
 
-def charge_result(record: PaymentRecord) -> dict:
+def authorization_result(record: PaymentRecord) -> dict:
+    return {"paymentId": record.paymentId, "status": PaymentStatus.AUTHORIZED.value}
+
+
+def capture_result(record: PaymentRecord) -> dict:
     return {"paymentId": record.paymentId, "status": PaymentStatus.CAPTURED.value}
 
 
 def answer_repeated_charge(record: PaymentRecord, request: ChargePaymentRequest) -> dict:
     """What a charge for an order whose payment is already past PENDING returns, without asking
-    the provider again: the first result, the first decline, or why it cannot capture."""
+    the provider again: the first result, the first decline, or why it cannot authorize."""
     if record.status in (PaymentStatus.CANCELLED, PaymentStatus.REFUNDED):
         raise PaymentCancelled(f"the payment of order {record.orderId} was cancelled or refunded")
     if (record.amountCents, record.currency) != (request.amountCents, request.currency):
@@ -67,17 +82,18 @@ def answer_repeated_charge(record: PaymentRecord, request: ChargePaymentRequest)
             f"order {record.orderId} already has a payment of {record.amountCents} "
             f"{record.currency}; refusing {request.amountCents} {request.currency}"
         )
-    if record.status == PaymentStatus.CAPTURED:
-        return charge_result(record)
+    if record.status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+        return authorization_result(record)
     if record.status == PaymentStatus.DECLINED:
         raise decline_error(record.declineCode or "generic_decline")
     raise PaymentConflict(f"order {record.orderId} has a payment in state {record.status}")
 
 
-def needs_late_charge_refund(record: PaymentRecord) -> bool:
-    """A charge succeeded at the provider after the payment was cancelled and was not refunded."""
+def needs_late_release(record: PaymentRecord) -> bool:
+    """An authorization succeeded at the provider after the payment was cancelled, and its hold
+    was not released yet."""
     return (
         record.status == PaymentStatus.CANCELLED
-        and record.providerChargeId is not None
-        and record.providerRefundId is None
+        and record.providerPaymentId is not None
+        and record.authorizationCancelledAt is None
     )

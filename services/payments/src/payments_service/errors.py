@@ -31,8 +31,13 @@ class PaymentConflict(PaymentsError):
 
 
 class PaymentCancelled(PaymentsError):
-    """The order's payment was cancelled or refunded (the refund task already ran), so a late
-    charge must not capture."""
+    """The order's payment was cancelled or refunded (the compensation already ran), so a late
+    charge must not authorize and a late capture must not capture."""
+
+
+class PaymentNotAuthorized(PaymentsError):
+    """A capture for an order whose payment was never authorized (a caller bug: the state machine
+    captures only after ChargePayment succeeded). Never retried."""
 
 
 class UnknownPaymentReference(PaymentsError):

@@ -47,6 +47,15 @@ class ChargePaymentRequest(BaseModel):
     paymentReference: PaymentReference
 
 
+class CapturePaymentRequest(BaseModel):
+    """CapturePayment task payload: the whole execution state, so errors never quote the input.
+    What to capture is the authorized amount, read from the payment record."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    orderId: OrderId
+
+
 class RefundPaymentRequest(BaseModel):
     """RefundPayment task payload: the whole execution state, so errors never quote the input."""
 
@@ -57,10 +66,13 @@ class RefundPaymentRequest(BaseModel):
 
 class PaymentStatus(StrEnum):
     PENDING = "PENDING"  # written before the provider is asked, so a crash leaves a trace
+    AUTHORIZED = "AUTHORIZED"  # the customer's funds are held, nothing taken yet
     CAPTURED = "CAPTURED"
     DECLINED = "DECLINED"
     REFUNDED = "REFUNDED"
-    CANCELLED = "CANCELLED"  # tombstone: a refund ran before any capture
+    # The compensation ran before any capture: the authorization (if any) is cancelled, and the
+    # record is a tombstone no late authorization or capture can get past.
+    CANCELLED = "CANCELLED"
 
 
 class RegisteredPayment(BaseModel):
@@ -83,8 +95,9 @@ class PaymentRecord(BaseModel):
     paymentId: str | None = None
     amountCents: int | None = None
     currency: str | None = None
-    providerChargeId: str | None = None
+    providerPaymentId: str | None = None  # the provider's payment (Stripe: the PaymentIntent)
     providerRefundId: str | None = None
+    authorizationCancelledAt: str | None = None  # when the provider released the hold
     declineCode: str | None = None
     attempts: int = 0
     createdAt: str | None = None

@@ -104,9 +104,16 @@ class PaymentRepository:
             },
         )
 
-    def mark_captured(self, order_id: str, charge_id: str, now: str) -> PaymentRecord:
+    def payment(self, order_id: str) -> PaymentRecord | None:
+        """The order's payment record, read strongly consistent (the step before wrote it)."""
+        item = self._client.get_item(
+            TableName=self._table_name, Key=payment_key(order_id), ConsistentRead=True
+        ).get("Item")
+        return PaymentRecord.model_validate(from_item(item)) if item else None
+
+    def mark_authorized(self, order_id: str, provider_payment_id: str, now: str) -> PaymentRecord:
         return self._settle_pending(
-            order_id, PaymentStatus.CAPTURED, {"providerChargeId": charge_id}, now
+            order_id, PaymentStatus.AUTHORIZED, {"providerPaymentId": provider_payment_id}, now
         )
 
     def mark_declined(self, order_id: str, decline_code: str, now: str) -> PaymentRecord:
@@ -114,23 +121,38 @@ class PaymentRepository:
             order_id, PaymentStatus.DECLINED, {"declineCode": decline_code}, now
         )
 
+    def mark_captured(self, order_id: str, now: str) -> PaymentRecord:
+        """AUTHORIZED -> CAPTURED, once."""
+        return self._transition(
+            order_id,
+            "SET #status = :captured, updatedAt = :now",
+            "#status = :authorized",
+            {
+                ":captured": PaymentStatus.CAPTURED.value,
+                ":authorized": PaymentStatus.AUTHORIZED.value,
+                ":now": now,
+            },
+        )
+
     def mark_refunded(self, order_id: str, refund_id: str, now: str) -> PaymentRecord:
-        """CAPTURED -> REFUNDED, once."""
+        """CAPTURED -> REFUNDED, once; also AUTHORIZED -> REFUNDED, when the provider had
+        captured a payment whose capture was never recorded (its task failed after it)."""
         return self._transition(
             order_id,
             "SET #status = :refunded, providerRefundId = :refundId, updatedAt = :now",
-            "#status = :captured",
+            "#status IN (:captured, :authorized)",
             {
                 ":refunded": PaymentStatus.REFUNDED.value,
                 ":captured": PaymentStatus.CAPTURED.value,
+                ":authorized": PaymentStatus.AUTHORIZED.value,
                 ":refundId": refund_id,
                 ":now": now,
             },
         )
 
     def cancel(self, order_id: str, now: str) -> PaymentRecord:
-        """(none) | PENDING -> CANCELLED: the tombstone a refund leaves when nothing was captured,
-        so a charge arriving later (or still in flight) cannot capture."""
+        """(none) | PENDING -> CANCELLED: the tombstone the compensation leaves when nothing was
+        authorized, so an authorization arriving later (or still in flight) cannot stand."""
         return self._transition(
             order_id,
             "SET orderId = :orderId, #status = :cancelled, "
@@ -144,34 +166,49 @@ class PaymentRepository:
             },
         )
 
-    def attach_late_charge(self, order_id: str, charge_id: str, now: str) -> PaymentRecord:
-        """Records on a CANCELLED payment the charge that succeeded at the provider after the
-        cancel, so whoever refunds it (charge retry or refund task) knows what to refund."""
+    def mark_authorization_cancelled(self, order_id: str, now: str) -> PaymentRecord:
+        """AUTHORIZED -> CANCELLED, once the provider released the hold."""
         return self._transition(
             order_id,
-            "SET providerChargeId = :chargeId, updatedAt = :now",
-            "#status = :cancelled AND "
-            "(attribute_not_exists(providerChargeId) OR providerChargeId = :chargeId)",
+            "SET #status = :cancelled, authorizationCancelledAt = :now, updatedAt = :now",
+            "#status = :authorized",
             {
                 ":cancelled": PaymentStatus.CANCELLED.value,
-                ":chargeId": charge_id,
+                ":authorized": PaymentStatus.AUTHORIZED.value,
                 ":now": now,
             },
         )
 
-    def record_late_charge_refund(self, order_id: str, refund_id: str, now: str) -> PaymentRecord:
+    def attach_late_authorization(
+        self, order_id: str, provider_payment_id: str, now: str
+    ) -> PaymentRecord:
+        """Records on a CANCELLED payment the authorization that succeeded at the provider after
+        the cancel, so whoever releases it (charge retry or compensation) knows what to cancel."""
         return self._transition(
             order_id,
-            "SET providerRefundId = :refundId, updatedAt = :now",
-            "#status = :cancelled AND attribute_exists(providerChargeId) "
-            "AND attribute_not_exists(providerRefundId)",
-            {":cancelled": PaymentStatus.CANCELLED.value, ":refundId": refund_id, ":now": now},
+            "SET providerPaymentId = :paymentId, updatedAt = :now",
+            "#status = :cancelled AND "
+            "(attribute_not_exists(providerPaymentId) OR providerPaymentId = :paymentId)",
+            {
+                ":cancelled": PaymentStatus.CANCELLED.value,
+                ":paymentId": provider_payment_id,
+                ":now": now,
+            },
+        )
+
+    def record_late_release(self, order_id: str, now: str) -> PaymentRecord:
+        return self._transition(
+            order_id,
+            "SET authorizationCancelledAt = :now, updatedAt = :now",
+            "#status = :cancelled AND attribute_exists(providerPaymentId) "
+            "AND attribute_not_exists(authorizationCancelledAt)",
+            {":cancelled": PaymentStatus.CANCELLED.value, ":now": now},
         )
 
     def _settle_pending(
         self, order_id: str, status: PaymentStatus, fields: dict[str, str], now: str
     ) -> PaymentRecord:
-        """PENDING -> CAPTURED | DECLINED with the provider's answer."""
+        """PENDING -> AUTHORIZED | DECLINED with the provider's answer."""
         assignments = "".join(f", {name} = :{name}" for name in fields)
         return self._transition(
             order_id,

@@ -1,6 +1,7 @@
 """The checkout's compensations, run again by the reconciler through the same published task
 contracts the state machine uses (docs/checkout-state-machine.md#task-contracts): RefundPayment
-and ReleaseStock, by Lambda Invoke. Both are idempotent per order and leave a tombstone, so
+(which cancels an authorization or refunds a capture, as the payment record says) and
+ReleaseStock, by Lambda Invoke. Both are idempotent per order and leave a tombstone, so
 running them after (or instead of) the state machine's own attempt takes nothing twice and lets
 no late step take stock or money afterwards."""
 
@@ -22,7 +23,7 @@ class CheckoutCompensations:
         self._release_stock_arn = release_stock_arn
 
     def refund_payment(self, order_id: str) -> str:
-        """REFUNDED | NOTHING_TO_REFUND."""
+        """REFUNDED | CANCELLED (an authorization cancelled) | NOTHING_TO_REFUND."""
         return self._run("RefundPayment", self._refund_payment_arn, order_id)
 
     def release_stock(self, order_id: str) -> str:

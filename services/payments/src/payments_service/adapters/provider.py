@@ -1,14 +1,20 @@
 """The payment-provider port: the use cases only see the `PaymentProvider` protocol and the
 provider exceptions below. Which provider stands behind it is configuration (PAYMENT_PROVIDER,
-see `build_provider` in this package)."""
+see `build_provider` in this package).
+
+A payment is authorized first (the customer's funds are held, nothing is taken), then either
+captured (the money is taken) or cancelled (the hold is released); only a captured payment is
+refunded. Every call carries an idempotency key, so a repeated call with the same key returns
+the first call's outcome instead of acting twice.
+"""
 
 from dataclasses import dataclass
 from typing import Protocol
 
 
 @dataclass(frozen=True)
-class ProviderCharge:
-    charge_id: str
+class ProviderAuthorization:
+    payment_id: str  # the provider's own id of the authorized payment (Stripe: the PaymentIntent)
 
 
 @dataclass(frozen=True)
@@ -34,9 +40,23 @@ class InvalidProviderRequest(ProviderError):
     """The provider rejected the request itself (a bug on our side, not a customer problem)."""
 
 
-class PaymentProvider(Protocol):
-    def charge(
-        self, token: str, amount_cents: int, currency: str, idempotency_key: str
-    ) -> ProviderCharge: ...
+class AuthorizationCancelled(ProviderError):
+    """A capture found the authorization cancelled (by a compensation, or expired)."""
 
-    def refund(self, charge_id: str, amount_cents: int, idempotency_key: str) -> ProviderRefund: ...
+
+class AlreadyCaptured(ProviderError):
+    """A cancel found the payment captured: it can only be refunded now."""
+
+
+class PaymentProvider(Protocol):
+    def authorize(
+        self, token: str, amount_cents: int, currency: str, idempotency_key: str
+    ) -> ProviderAuthorization: ...
+
+    def capture(self, payment_id: str, amount_cents: int, idempotency_key: str) -> None: ...
+
+    def cancel(self, payment_id: str, idempotency_key: str) -> None: ...
+
+    def refund(
+        self, payment_id: str, amount_cents: int, idempotency_key: str
+    ) -> ProviderRefund: ...

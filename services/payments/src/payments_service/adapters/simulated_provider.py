@@ -1,9 +1,10 @@
 """A sandbox payment provider with documented test tokens (see services/payments/README.md).
 
-It behaves like a real provider with idempotency keys. Its ledger lives in the payments table:
-one item per charge, `SIMPROVIDER#CHARGE#<chargeId>`, whose id is derived from the charge's
-idempotency key, so a replayed key lands on the same item and returns the same charge (or the
-same decline) instead of making a new one; and `SIMPROVIDER#<idempotencyKey>` per refund.
+It behaves like a real provider with idempotency keys and manual capture. Its ledger lives in
+the payments table: one item per card charge, `SIMPROVIDER#CHARGE#<chargeId>` (authorized, then
+captured or cancelled), whose id is derived from the authorization's idempotency key, so a
+replayed key lands on the same item and returns the same authorization (or the same decline)
+instead of making a new one; and `SIMPROVIDER#<idempotencyKey>` per refund.
 Attempts are counted only where an answer depends on them (the outage tokens, refunds), so a
 plain charge is one conditional write. It never stores the token, only what the token made
 happen.
@@ -16,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from payments_service.adapters.provider import (
+    AlreadyCaptured,
+    AuthorizationCancelled,
     CardDeclined,
     InvalidProviderRequest,
-    ProviderCharge,
+    ProviderAuthorization,
     ProviderRefund,
     ProviderUnavailable,
 )
@@ -35,10 +38,13 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
 
-SUCCEEDING_TOKENS = frozenset({"tok_visa", "tok_mastercard"})
+# Stripe's test payment methods too, so a sample order pays the same with either provider.
+SUCCEEDING_TOKENS = frozenset({"tok_visa", "tok_mastercard", "pm_card_visa", "pm_card_mastercard"})
 DECLINING_TOKENS = {
     "tok_chargeDeclined": "generic_decline",
     "tok_chargeDeclinedInsufficientFunds": "insufficient_funds",
+    "pm_card_chargeCustomerFail": "generic_decline",
+    "pm_card_visa_chargeDeclinedInsufficientFunds": "insufficient_funds",
 }
 REFUND_OUTAGE_TOKEN = "tok_refundOutage"
 OUTAGE_TOKEN = re.compile(r"tok_outage_([1-9])")
@@ -61,9 +67,9 @@ class SimulatedProvider:
         self._client = client
         self._table_name = table_name
 
-    def charge(
+    def authorize(
         self, token: str, amount_cents: int, currency: str, idempotency_key: str
-    ) -> ProviderCharge:
+    ) -> ProviderAuthorization:
         charge_id = charge_id_for(idempotency_key)
         pk = CHARGE_PREFIX + charge_id
         request = {
@@ -89,7 +95,56 @@ class SimulatedProvider:
             return _replay_charge(self._settle(pk, outcome))
         return _replay_charge(self._record_first(pk, "charge", request, outcome))
 
-    def refund(self, charge_id: str, amount_cents: int, idempotency_key: str) -> ProviderRefund:
+    def capture(self, payment_id: str, amount_cents: int, idempotency_key: str) -> None:
+        """Takes the authorized amount (or less), once; a cancelled authorization cannot be."""
+        charge = self._update_charge(
+            payment_id,
+            "SET captured = :true, capturedCents = :amount",
+            "attribute_not_exists(cancelled) AND amountCents >= :amount AND "
+            "(attribute_not_exists(captured) OR capturedCents = :amount)",
+            {":true": True, ":amount": amount_cents},
+        )
+        if charge is not None:
+            if charge.get("cancelled"):
+                raise AuthorizationCancelled(payment_id)
+            raise InvalidProviderRequest(f"cannot capture {amount_cents} of {payment_id}")
+
+    def cancel(self, payment_id: str, idempotency_key: str) -> None:
+        """Releases the hold, once; a captured charge can only be refunded."""
+        charge = self._update_charge(
+            payment_id, "SET cancelled = :true", "attribute_not_exists(captured)", {":true": True}
+        )
+        if charge is not None:
+            raise AlreadyCaptured(payment_id)
+
+    def _update_charge(
+        self, charge_id: str, update: str, condition: str, values: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Applies `update` to an authorized charge when `condition` holds; None when it was
+        applied, else the charge as it was (a missing or declined charge is a bug)."""
+        try:
+            self._client.update_item(
+                TableName=self._table_name,
+                Key=to_item({"pk": CHARGE_PREFIX + charge_id}),
+                UpdateExpression=f"{update}, updatedAt = :now",
+                ConditionExpression=f"#state = :succeeded AND {condition}",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=to_item(
+                    {**values, ":succeeded": SUCCEEDED, ":now": now()}
+                ),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return None
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            charge = item_on_failure(error)
+        if charge is None or charge.get("state") != SUCCEEDED:
+            raise InvalidProviderRequest(f"no such authorization: {charge_id}")
+        return charge
+
+    def refund(self, payment_id: str, amount_cents: int, idempotency_key: str) -> ProviderRefund:
+        charge_id = payment_id
         pk = LEDGER_PREFIX + idempotency_key
         entry = self._count_attempt(
             pk, "refund", {"chargeId": charge_id, "amountCents": amount_cents}
@@ -103,12 +158,12 @@ class SimulatedProvider:
             ConsistentRead=True,
         ).get("Item")
         charge = from_item(found) if found else None
-        if charge is None or charge.get("state") != SUCCEEDED:
-            raise InvalidProviderRequest(f"no such charge: {charge_id}")
+        if charge is None or charge.get("state") != SUCCEEDED or not charge.get("captured"):
+            raise InvalidProviderRequest(f"no captured charge: {charge_id}")
         if charge["refundsFail"]:
             raise ProviderUnavailable("simulated refund outage")
-        if amount_cents <= 0 or amount_cents > charge["amountCents"]:
-            raise InvalidProviderRequest("refund amount must be between 1 and the charged amount")
+        if amount_cents <= 0 or amount_cents > charge["capturedCents"]:
+            raise InvalidProviderRequest("refund amount must be between 1 and the captured amount")
 
         refund_id = f"re_sim_{uuid.uuid4().hex}"
         # One refund per charge in this sandbox, whatever the idempotency key.
@@ -226,7 +281,7 @@ def _refuse_other_parameters(entry: dict[str, Any], kind: str, request: dict[str
         )
 
 
-def _replay_charge(entry: dict[str, Any]) -> ProviderCharge:
+def _replay_charge(entry: dict[str, Any]) -> ProviderAuthorization:
     if entry["state"] == SUCCEEDED:
-        return ProviderCharge(charge_id=entry["chargeId"])
+        return ProviderAuthorization(payment_id=entry["chargeId"])
     raise CardDeclined(entry["declineCode"])

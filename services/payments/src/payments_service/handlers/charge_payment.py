@@ -1,4 +1,5 @@
-"""ChargePaymentFunction: the checkout saga's payment step."""
+"""ChargePaymentFunction: the checkout saga's payment step. It authorizes the order's amount;
+CapturePaymentFunction captures it after CommitStock."""
 
 import gc
 

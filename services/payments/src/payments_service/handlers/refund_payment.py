@@ -1,4 +1,5 @@
-"""RefundPaymentFunction: the checkout saga's compensation for a charge."""
+"""RefundPaymentFunction: the checkout saga's compensation for the payment. It cancels an
+authorization, or refunds a capture."""
 
 import gc
 
