@@ -40,6 +40,7 @@ FORWARD_TASKS = (
     "ReserveStockFunction",
     "ChargePaymentFunction",
     "CommitStockFunction",
+    "CapturePaymentFunction",
     "UpdateOrderStatusFunction",
 )
 COMPENSATIONS = ("RefundPayment", "ReleaseStock")

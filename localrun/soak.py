@@ -178,6 +178,7 @@ TASK_FUNCTIONS = (
     "ReserveStockFunction",
     "ChargePaymentFunction",
     "CommitStockFunction",
+    "CapturePaymentFunction",
     "UpdateOrderStatusFunction",  # ConfirmOrder, MarkOrderFailed, FlagOrderForReconciliation
     "RefundPaymentFunction",
     "ReleaseStockFunction",
