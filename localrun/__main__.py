@@ -72,7 +72,13 @@ def serve(args: argparse.Namespace) -> int:
     # The API allows the local storefront's origin (the template's SiteOrigin, CORS).
     site_origin = f"http://127.0.0.1:{args.site_port}"
     args.parameter_overrides = [f"SiteOrigin={site_origin}", *args.parameter_overrides]
-    app = _app(args, api_port=args.api_port, lambda_port=args.lambda_port, aws_port=args.aws_port)
+    app = _app(
+        args,
+        api_port=args.api_port,
+        lambda_port=args.lambda_port,
+        aws_port=args.aws_port,
+        stripe_port=args.stripe_port,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with app.start(virtual_time=args.virtual_time), contextlib.ExitStack() as site:
@@ -92,7 +98,11 @@ def serve(args: argparse.Namespace) -> int:
         print(f"AWS (moto)     {app.emulator.url}  (AWS_ENDPOINT_URL)")
         if app.pays_through_stripe:
             print(f"Stripe (fake)  {app.fake_stripe.url}  (STRIPE_API_BASE)")
-        if (args.aws_port, args.lambda_port) == (3002, 3001):  # events/env-vars.local.json's
+        if (args.aws_port, args.lambda_port, args.stripe_port) == (
+            3002,
+            3001,
+            3004,
+        ):  # the env-vars file's
             print(
                 "Docker         sam local invoke --config-env local "
                 "InventoryApp/ReserveStockFunction -e events/inventory/reserve-stock.json"
@@ -306,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--api-port", type=int, default=3000)
     serve_parser.add_argument("--lambda-port", type=int, default=3001)
     serve_parser.add_argument("--aws-port", type=int, default=3002, help="moto's")
+    serve_parser.add_argument("--stripe-port", type=int, default=3004, help="the fake Stripe's")
     serve_parser.add_argument("--site-port", type=int, default=3003, help="the storefront's")
     serve_parser.add_argument(
         "--site-dir", type=Path, default=SITE_DIR, help="the built storefront (make storefront)"

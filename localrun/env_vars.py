@@ -8,9 +8,9 @@ declares. Two files, one per target:
     python -m localrun env-vars --stack checkout-dev # a deployed stack (AWS credentials)
 
 The first is committed as events/env-vars.local.json (a test keeps it current): the names the
-local run gives each resource, and the SDK's endpoints pointed at `make serve`'s emulator and
-Lambda service as a container reaches them (`host.docker.internal`). The second reads each
-function's configuration from the deployed stack and its nested stacks.
+local run gives each resource, and the SDKs' endpoints pointed at `make serve`'s emulator,
+Lambda service and fake Stripe as a container reaches them (`host.docker.internal`). The second
+reads each function's configuration from the deployed stack and its nested stacks.
 """
 
 from __future__ import annotations
@@ -28,7 +28,12 @@ LOCAL_FILE = REPO_ROOT / "events" / "env-vars.local.json"
 # Linux: `--docker-network host --add-host host.docker.internal:127.0.0.1`).
 CONTAINER_AWS_URL = "http://host.docker.internal:3002"
 CONTAINER_LAMBDA_URL = "http://host.docker.internal:3001"
-ENDPOINTS = {"AWS_ENDPOINT_URL": CONTAINER_AWS_URL, "AWS_ENDPOINT_URL_LAMBDA": CONTAINER_LAMBDA_URL}
+CONTAINER_STRIPE_URL = "http://host.docker.internal:3004"  # the fake Stripe
+ENDPOINTS = {
+    "AWS_ENDPOINT_URL": CONTAINER_AWS_URL,
+    "AWS_ENDPOINT_URL_LAMBDA": CONTAINER_LAMBDA_URL,
+    "STRIPE_API_BASE": CONTAINER_STRIPE_URL,
+}
 
 
 def for_local_run(model: AppModel) -> dict[str, dict[str, str]]:

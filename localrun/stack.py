@@ -74,10 +74,12 @@ class LocalApp:
         api_port: int = 0,
         lambda_port: int = 0,
         aws_port: int = 0,
+        stripe_port: int = 0,
         xray_daemon_address: str | None = None,
         aws_call_log: Path | None = None,
     ):
-        """`api_port`/`lambda_port`/`aws_port` 0 pick free ports (tests); `serve` fixes them.
+        """`api_port`/`lambda_port`/`aws_port`/`stripe_port` 0 pick free ports (tests); `serve`
+        fixes them.
         `xray_daemon_address` (host:port): functions trace, and send their segments there (UDP),
         as with `Tracing: Active` on AWS; by default tracing is off.
         `aws_call_log`: a file every function appends its AWS API calls to (JSON lines)."""
@@ -91,6 +93,7 @@ class LocalApp:
         self._max_environments = max_environments
         self._log_sink = log_sink
         self._api_port, self._lambda_port, self._aws_port = api_port, lambda_port, aws_port
+        self._stripe_port = stripe_port
         self._xray_daemon_address = xray_daemon_address
         self._aws_call_log = aws_call_log
         self._exit = contextlib.ExitStack()
@@ -186,14 +189,14 @@ class LocalApp:
     def _start_fake_stripe(self, emulator: Emulator) -> list[Function]:
         """When a function pays through Stripe: the fake Stripe, the secret its key is read from
         (named by the template's StripeSecretName, holding a test key), and the functions with
-        STRIPE_API_BASE pointing at the fake. The deployed template never sets that variable."""
+        STRIPE_API_BASE pointing at the fake (the deployed template declares it blank)."""
         functions = self.model.functions
         paying = [f for f in functions if f.environment.get("PAYMENT_PROVIDER") == "stripe"]
         if not paying:
             return list(functions)
         fake = self._fake_stripe = FakeStripe()
         self._exit.callback(fake.stop)
-        fake.start()
+        fake.start(port=self._stripe_port)
         secrets = emulator.client("secretsmanager")
         for name in sorted({f.environment["STRIPE_SECRET_NAME"] for f in paying}):
             secrets.create_secret(Name=name, SecretString=LOCAL_SECRET_KEY)

@@ -42,11 +42,12 @@ def storefront_url(tmp_path: Path) -> Iterator[str]:
     ]
     if missing:
         pytest.fail("the browser tests need " + "; ".join(missing))
-    api, lambdas, aws, site = _free_ports(4)
+    api, lambdas, aws, site, stripe = _free_ports(5)
     log = (tmp_path / "serve.log").open("w")
     serve = subprocess.Popen(
         [sys.executable, "-m", "localrun", "--quiet", "serve", "--api-port", str(api),
-         "--lambda-port", str(lambdas), "--aws-port", str(aws), "--site-port", str(site)],
+         "--lambda-port", str(lambdas), "--aws-port", str(aws), "--site-port", str(site),
+         "--stripe-port", str(stripe)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
     )  # fmt: skip
     try:

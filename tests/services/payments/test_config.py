@@ -31,6 +31,9 @@ def test_a_missing_or_malformed_variable_is_named(environment, message):
 
 def test_the_stripe_api_base_is_a_url_or_absent():
     assert PaymentsSettings.from_environment(ENVIRONMENT).stripe_api_base is None
+    # The template declares it blank (for sam local's env-vars): blank is absent.
+    blank = ENVIRONMENT | {"STRIPE_API_BASE": ""}
+    assert PaymentsSettings.from_environment(blank).stripe_api_base is None
     local = ENVIRONMENT | {"STRIPE_API_BASE": "http://127.0.0.1:8420"}
     assert str(PaymentsSettings.from_environment(local).stripe_api_base).startswith("http://127")
     with pytest.raises(ConfigurationError, match="STRIPE_API_BASE"):

@@ -32,7 +32,8 @@ def test_environment_and_provider_parameter(template):
     }
     assert variables["POWERTOOLS_SERVICE_NAME"] == "payments"
     assert variables["STRIPE_SECRET_NAME"] == {"Ref": "StripeSecretName"}
-    assert "STRIPE_API_BASE" not in variables  # only the local run points the SDK elsewhere
+    # Blank on AWS: Stripe's own API. Only the local run (or sam local's env-vars file) sets it.
+    assert variables["STRIPE_API_BASE"] == ""
     parameter = template["Parameters"]["PaymentProvider"]
     assert (parameter["AllowedValues"], parameter["Default"]) == (["stripe", "simulated"], "stripe")
 

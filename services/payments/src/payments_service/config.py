@@ -9,7 +9,15 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class ConfigurationError(RuntimeError):
@@ -48,9 +56,14 @@ class PaymentsSettings(PaymentsTableSettings):
     payment_provider: Literal["stripe", "simulated"] = Field(alias="PAYMENT_PROVIDER")
     # The Secrets Manager secret holding Stripe's secret key (never the key itself).
     stripe_secret_name: str = Field(alias="STRIPE_SECRET_NAME", default="")
-    # Where the Stripe SDK sends its requests instead of api.stripe.com. Only the local run sets
-    # it (to its fake Stripe); no template does.
+    # Where the Stripe SDK sends its requests instead of api.stripe.com: the local run's fake
+    # Stripe. The template declares it blank (for `sam local invoke --env-vars`), which is unset.
     stripe_api_base: HttpUrl | None = Field(alias="STRIPE_API_BASE", default=None)
+
+    @field_validator("stripe_api_base", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @model_validator(mode="before")
     @classmethod
