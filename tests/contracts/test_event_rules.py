@@ -204,3 +204,18 @@ def test_the_operators_message_names_the_order_the_error_and_links_the_execution
         f"https://{REGION}.console.aws.amazon.com/states/home?region={REGION}"
         f"#/v2/executions/details/{execution}"
     )
+
+
+def test_every_rule_keeps_what_it_cannot_deliver_to_its_queue():
+    """EventBridge retries a target for 24 h, then drops the event unless the target names a
+    dead-letter queue (which the template's alarms watch)."""
+    for template in TEMPLATES.values():
+        resources = load_template(template)["Resources"]
+        for logical_id, resource in resources.items():
+            if resource["Type"] != "AWS::Events::Rule":
+                continue
+            for target in resource["Properties"]["Targets"]:
+                arn = target["Arn"]
+                if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+                    if resources[arn["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue":
+                        assert "DeadLetterConfig" in target, f"{template}: {logical_id}"
