@@ -216,6 +216,10 @@ def test_every_rule_keeps_what_it_cannot_deliver_to_its_queue():
                 continue
             for target in resource["Properties"]["Targets"]:
                 arn = target["Arn"]
-                if isinstance(arn, dict) and "Fn::GetAtt" in arn:
-                    if resources[arn["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue":
-                        assert "DeadLetterConfig" in target, f"{template}: {logical_id}"
+                target_type = (
+                    resources[arn["Fn::GetAtt"][0]]["Type"]
+                    if isinstance(arn, dict) and "Fn::GetAtt" in arn
+                    else None
+                )
+                if target_type == "AWS::SQS::Queue":
+                    assert "DeadLetterConfig" in target, f"{template}: {logical_id}"
