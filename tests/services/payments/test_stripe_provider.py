@@ -3,11 +3,14 @@ operation sends (the idempotency key above all: the local run's fake Stripe igno
 this is where it is checked) and how Stripe's answers become the port's errors."""
 
 import json
+import socket
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from stripe import APIConnectionError, HTTPClient
 
+from payments_service.adapters import stripe_provider
 from payments_service.adapters.provider import (
     AlreadyCaptured,
     AuthorizationCancelled,
@@ -18,6 +21,7 @@ from payments_service.adapters.provider import (
     ProviderUnavailable,
 )
 from payments_service.adapters.stripe_provider import StripeProvider
+from tests.support.cfn import load_template
 
 KEY = "sk_test_adapter"
 
@@ -208,3 +212,27 @@ def test_cancelling_a_cancelled_intent_is_done_and_a_captured_one_needs_a_refund
     stripe.cancel("pi_1", "k")
     with pytest.raises(AlreadyCaptured):
         stripe.cancel("pi_1", "k")
+
+
+PROVIDER_FUNCTIONS = ("ChargePaymentFunction", "CapturePaymentFunction", "RefundPaymentFunction")
+
+
+def test_a_stripe_that_never_answers_is_an_outage_well_inside_the_functions_timeout(
+    monkeypatch,
+):
+    resources = load_template("services/payments/template.yaml")["Resources"]
+    timeouts = [resources[f]["Properties"]["Timeout"] for f in PROVIDER_FUNCTIONS]
+    assert sum(stripe_provider.TIMEOUT_SECONDS) < min(timeouts)
+
+    silent = socket.socket()  # accepts the connection, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    monkeypatch.setattr(stripe_provider, "TIMEOUT_SECONDS", (0.5, 0.5))
+    provider = StripeProvider(lambda: KEY, f"http://127.0.0.1:{silent.getsockname()[1]}")
+    started = time.monotonic()
+    try:
+        with pytest.raises(ProviderUnavailable):
+            provider.authorize("pm_card_visa", 1000, "USD", "ord-1:authorize")
+    finally:
+        silent.close()
+    assert time.monotonic() - started < 5

@@ -18,6 +18,7 @@ from stripe import (
     CardError,
     InvalidRequestError,
     RateLimitError,
+    RequestsClient,
     StripeClient,
     StripeError,
 )
@@ -43,6 +44,13 @@ CANCELED = "canceled"
 NEEDS_CUSTOMER = "authentication_required"
 # What a token that names no payment method is declined as (the customer's input, not our bug).
 INVALID_PAYMENT_METHOD = "invalid_payment_method"
+
+
+# Connect and read timeouts, well inside the payments functions' 15 s Timeout: a Stripe that
+# hangs becomes an APIConnectionError (PaymentProviderUnavailable, retried by the state machine)
+# in a function still able to answer, instead of an invocation cut off mid-call (the SDK's own
+# default is 80 s).
+TIMEOUT_SECONDS = (3.0, 8.0)
 
 
 class StripeProvider:
@@ -147,7 +155,7 @@ class StripeProvider:
                 key,
                 base_addresses={"api": self._api_base} if self._api_base else None,
                 max_network_retries=0,
-                http_client=self._http_client,
+                http_client=self._http_client or RequestsClient(timeout=TIMEOUT_SECONDS),
             )
             self._client_key = key
         return self._client
