@@ -19,6 +19,8 @@ from localrun.template.model import ACCOUNT_ID, PARTITION, REGION, TemplateError
 
 NO_VALUE = object()  # AWS::NoValue: the key holding it disappears
 SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# A dynamic reference, resolved when CloudFormation provisions the resource; only SSM's here.
+DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:(?P<service>[a-z-]+):(?P<name>[^}]*)\}\}")
 _SSM_PARAMETER_TYPE = re.compile(r"^AWS::SSM::Parameter::Value<(?P<inner>.+)>$")
 
 
@@ -95,7 +97,7 @@ class Resolver:
         """An SSM-typed parameter is the SSM parameter it names; a list type splits on commas."""
         ssm = _SSM_PARAMETER_TYPE.match(declared_type)
         if ssm:
-            value = self.ssm_value(str(value), stack, name)
+            value = self.ssm_value(str(value), stack, f"parameter {name}")
             declared_type = ssm.group("inner")
         if declared_type.startswith("List<") or declared_type == "CommaDelimitedList":
             value = [item.strip() for item in str(value).split(",")]
@@ -108,6 +110,16 @@ class Resolver:
 
         return self._memoised((stack.name, f"Conditions.{name}"), compute)
 
+    def dynamic_references(self, stack: Stack, text: str) -> str:
+        """`text` with each `{{resolve:ssm:NAME}}` replaced by that SSM parameter's value."""
+
+        def replace(match: re.Match[str]) -> str:
+            if match.group("service") != "ssm":
+                raise TemplateError(f"{stack.name}: {match.group(0)} is not supported by the local runner")
+            return self.ssm_value(match.group("name"), stack, match.group(0))
+
+        return DYNAMIC_REFERENCE.sub(replace, text)
+
     def ssm_value(self, parameter_name: str, stack: Stack, for_parameter: str) -> str:
         for candidate in self.stacks():
             for logical_id, resource in self.active_resources(candidate):
@@ -118,7 +130,7 @@ class Resolver:
         if parameter_name in self.extra_ssm:
             return self.extra_ssm[parameter_name]
         raise TemplateError(
-            f"{stack.name}: parameter {for_parameter} reads SSM parameter {parameter_name!r}, "
+            f"{stack.name}: {for_parameter} reads SSM parameter {parameter_name!r}, "
             "which no template of this app creates (pass it in extra_ssm)"
         )
 
@@ -170,6 +182,8 @@ class Resolver:
         if isinstance(node, list):
             items = [self.evaluate(stack, item) for item in node]
             return [item for item in items if item is not NO_VALUE]
+        if isinstance(node, str):
+            return self.dynamic_references(stack, node) if "{{resolve:" in node else node
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
@@ -223,7 +237,7 @@ def _sub(r: Resolver, stack: Stack, argument: Any) -> str:
             return str(r.get_att(stack, logical_id, attribute))
         return str(r.ref(stack, expression))
 
-    return SUB_VARIABLE.sub(replace, text)
+    return r.evaluate(stack, SUB_VARIABLE.sub(replace, text))
 
 
 def _if(r: Resolver, stack: Stack, argument: Any) -> Any:

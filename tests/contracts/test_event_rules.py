@@ -17,11 +17,10 @@ from notifications_service.models import parse_order_outcome
 from tests.support.aws import REGION
 from tests.support.cfn import load_template
 
-# The root template's rules are the platform's; each service's, its own.
-TEMPLATES = {"platform": Path("template.yaml")} | {
+TEMPLATES = {"platform": Path("platform/template.yaml")} | {
     path.parent.name: path for path in sorted(Path("services").glob("*/template.yaml"))
 }
-STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine:checkout-dev"
+STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine:ecommerce-dev-checkout"
 # Every rule on the checkout's bus, with the detail-types it exists to consume.
 CONSUMERS = {("notifications", "OrderOutcomeRule"): {"OrderConfirmed", "OrderFailed"}}
 # Every rule on the account's default bus: Step Functions' status changes of the checkout.
@@ -49,9 +48,13 @@ def _rules(on_checkout_bus: bool) -> dict[tuple[str, str], dict]:
 
 
 def _resolved(pattern):
-    """The pattern as deployed: the state machine's ARN in place of its !Ref parameter."""
+    """The pattern as deployed: the state machine's ARN in place of the platform's !Ref of it
+    and of a service's SSM reference to it."""
     if isinstance(pattern, dict):
-        if set(pattern) == {"Ref"}:
+        if pattern in (
+            {"Ref": "CheckoutStateMachine"},
+            {"Fn::Sub": "{{resolve:ssm:/ecommerce/${Environment}/platform/checkout-state-machine/arn}}"},
+        ):
             return STATE_MACHINE_ARN
         return {key: _resolved(value) for key, value in pattern.items()}
     if isinstance(pattern, list):

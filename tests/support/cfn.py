@@ -1,10 +1,15 @@
 """Reads the SAM templates in tests, so test tables are built from the IaC, never beside it."""
 
+import re
 from pathlib import Path
 
 from localrun.template import load_template as read_template
 
 ROOT = Path(__file__).resolve().parents[2]
+PLATFORM_TEMPLATE = "platform/template.yaml"
+SERVICES = sorted(path.parent.name for path in (ROOT / "services").glob("*/template.yaml"))
+# The platform calls a service's function by its fixed name: ecommerce-<env>-<function>.
+FIXED_FUNCTION_NAME = re.compile(r"ecommerce-\$\{Environment\}-(?P<function>[a-z0-9-]+)")
 
 # CloudFormation properties that create_table takes under the same name and shape.
 _CREATE_TABLE_PROPERTIES = (
@@ -24,6 +29,28 @@ def load_template(path: str | Path) -> dict:
     The local runner's reader: tests and the local run see the templates the same way.
     """
     return read_template(ROOT / path)
+
+
+def service_functions() -> dict[str, tuple[str, str]]:
+    """Every service function by its FunctionName (`ecommerce-${Environment}-<function>`): the
+    (service folder, logical id) that owns it."""
+    found = {}
+    for service in SERVICES:
+        resources = load_template(f"services/{service}/template.yaml")["Resources"]
+        for logical_id, resource in resources.items():
+            if resource["Type"] == "AWS::Serverless::Function":
+                found[resource["Properties"]["FunctionName"]["Fn::Sub"]] = (service, logical_id)
+    return found
+
+
+def function_named(reference) -> tuple[str, str]:
+    """The (service folder, logical id) of the function a platform reference names: a `!Sub` of
+    its ARN or name, or a plain string holding `ecommerce-${Environment}-<function>`."""
+    text = reference["Fn::Sub"] if isinstance(reference, dict) else reference
+    match = FIXED_FUNCTION_NAME.search(text)
+    if match is None:
+        raise LookupError(f"{reference!r} names no function by its fixed name")
+    return service_functions()[match.group(0)]
 
 
 def create_table(dynamodb, template_path: str | Path, logical_id: str, table_name: str = ""):

@@ -20,7 +20,7 @@ class _NoManagedPolicies:
 
 @pytest.fixture(scope="module")
 def translated(monkeypatch_module) -> dict:
-    template = load_template("template.yaml")
+    template = load_template("platform/template.yaml")
     resources = template["Resources"]
     # Local paths are what `sam build`/`sam package` rewrite; the translator needs their results.
     for resource in resources.values():

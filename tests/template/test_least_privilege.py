@@ -32,7 +32,7 @@ STRIPE_KEY = "the Stripe secret key, the one secret StripeSecretName names (Powe
 
 # Per template and principal, each data action its code (or its event source) uses, and why.
 USED_ACTIONS: dict[str, dict[str, dict[str, str]]] = {
-    "template.yaml": {
+    "platform/template.yaml": {
         "CheckoutStateMachine": {
             "lambda:InvokeFunction": "the saga's task functions",
             "events:PutEvents": "OrderPlaced, OrderConfirmed, OrderFailed",

@@ -39,7 +39,7 @@ def routes(document: dict) -> dict[tuple[str, str], set[tuple[str, str, bool]]]:
 def template_api_definition() -> dict:
     [api] = [
         resource
-        for resource in load_template("template.yaml")["Resources"].values()
+        for resource in load_template("platform/template.yaml")["Resources"].values()
         if resource["Type"] == "AWS::Serverless::Api"
     ]
     return api["Properties"]["DefinitionBody"]

@@ -11,14 +11,17 @@ import re
 
 import pytest
 
-from tests.support.cfn import ROOT, load_template
+from tests.support.cfn import PLATFORM_TEMPLATE, ROOT, SERVICES, load_template, service_functions
 
-SERVICES = sorted(path.parent.name for path in (ROOT / "services").glob("*/template.yaml"))
-ROOT_TEMPLATE = load_template("template.yaml")
+PLATFORM = load_template(PLATFORM_TEMPLATE)
 SERVICE_TEMPLATES = {s: load_template(f"services/{s}/template.yaml") for s in SERVICES}
-TOPIC_PARAMETER = "/ecommerce/{env}/platform/operators-topic/arn"
-# How each template names the operators topic: the root owns it, a service reads its SSM parameter.
-TOPIC = {"root": {"Ref": "OperatorsTopic"}, **{s: {"Ref": "OperatorsTopicArn"} for s in SERVICES}}
+TOPIC_PARAMETER = "/ecommerce/${Environment}/platform/operators-topic/arn"
+# How each template names the operators topic: the platform owns it, a service reads its SSM
+# parameter (a dynamic reference, resolved in the service's own environment).
+TOPIC = {
+    "platform": {"Ref": "OperatorsTopic"},
+    **{s: {"Fn::Sub": "{{resolve:ssm:%s}}" % TOPIC_PARAMETER} for s in SERVICES},
+}
 # Errors a service's tasks raise for the state machine to catch that are business outcomes, as
 # the Ecommerce metric the code counts them with: its errors alarm leaves them out.
 BUSINESS_OUTCOME_METRICS = {
@@ -31,7 +34,7 @@ AWS_NAMESPACES = {"AWS/Lambda", "AWS/SQS", "AWS/States", "AWS/ApiGateway", "AWS/
 
 
 def templates():
-    return {"root": ROOT_TEMPLATE, **SERVICE_TEMPLATES}
+    return {"platform": PLATFORM, **SERVICE_TEMPLATES}
 
 
 def resources(template, kind):
@@ -79,7 +82,7 @@ def alarm_on(template, namespace, metric_name):
     return found
 
 
-@pytest.mark.parametrize("name", ["root", *SERVICES])
+@pytest.mark.parametrize("name", ["platform", *SERVICES])
 def test_every_alarm_notifies_the_operators_topic_when_it_fires_and_when_it_clears(name):
     alarms = resources(templates()[name], "AWS::CloudWatch::Alarm")
     assert alarms
@@ -88,29 +91,15 @@ def test_every_alarm_notifies_the_operators_topic_when_it_fires_and_when_it_clea
         assert alarm["Properties"]["OKActions"] == [TOPIC[name]], logical_id
 
 
-def test_the_root_publishes_the_topic_and_every_service_reads_it_from_ssm():
-    parameter = resources(ROOT_TEMPLATE, "AWS::SSM::Parameter")["OperatorsTopicArnParameter"]
-    assert parameter["Properties"]["Name"] == {
-        "Fn::Sub": TOPIC_PARAMETER.format(env="${Environment}")
-    }
+def test_the_platform_publishes_the_topic_in_its_environment():
+    parameter = resources(PLATFORM, "AWS::SSM::Parameter")["OperatorsTopicArnParameter"]
+    assert parameter["Properties"]["Name"] == {"Fn::Sub": TOPIC_PARAMETER}
     assert parameter["Properties"]["Value"] == {"Ref": "OperatorsTopic"}
-    apps = resources(ROOT_TEMPLATE, "AWS::Serverless::Application")
-    assert {app["Properties"]["Location"] for app in apps.values()} == {
-        f"services/{s}/template.yaml" for s in SERVICES
-    }
-    for app in apps.values():  # nested: the parameter's name, as a service alone defaults to
-        assert app["Properties"]["Parameters"]["OperatorsTopicArn"] == {
-            "Ref": "OperatorsTopicArnParameter"
-        }
-    for service, template in SERVICE_TEMPLATES.items():
-        declared = template["Parameters"]["OperatorsTopicArn"]
-        assert declared["Type"] == "AWS::SSM::Parameter::Value<String>", service
-        assert declared["Default"] == TOPIC_PARAMETER.format(env="dev"), service
 
 
 def test_the_topic_is_encrypted_with_a_key_its_publishers_may_use():
-    topic = ROOT_TEMPLATE["Resources"]["OperatorsTopic"]["Properties"]
-    key = ROOT_TEMPLATE["Resources"][topic["KmsMasterKeyId"]["Ref"]]
+    topic = PLATFORM["Resources"]["OperatorsTopic"]["Properties"]
+    key = PLATFORM["Resources"][topic["KmsMasterKeyId"]["Ref"]]
     assert key["Type"] == "AWS::KMS::Key"  # not alias/aws/sns: its policy admits neither
     assert key["Properties"]["EnableKeyRotation"] is True
     users = {
@@ -123,7 +112,7 @@ def test_the_topic_is_encrypted_with_a_key_its_publishers_may_use():
 
 
 def test_only_the_checkout_failure_rule_and_this_accounts_alarms_may_publish():
-    [policy] = resources(ROOT_TEMPLATE, "AWS::SNS::TopicPolicy").values()
+    [policy] = resources(PLATFORM, "AWS::SNS::TopicPolicy").values()
     assert policy["Properties"]["Topics"] == [{"Ref": "OperatorsTopic"}]
     by_service = {
         s["Principal"]["Service"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]
@@ -139,12 +128,12 @@ def test_only_the_checkout_failure_rule_and_this_accounts_alarms_may_publish():
 
 
 def test_the_operators_email_subscription_exists_only_when_an_address_is_given():
-    subscription = ROOT_TEMPLATE["Resources"]["OperatorsEmailSubscription"]
+    subscription = PLATFORM["Resources"]["OperatorsEmailSubscription"]
     assert subscription["Condition"] == "HasOperatorsEmail"
-    assert ROOT_TEMPLATE["Conditions"]["HasOperatorsEmail"] == {
+    assert PLATFORM["Conditions"]["HasOperatorsEmail"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "OperatorsEmail"}, ""]}]
     }
-    assert ROOT_TEMPLATE["Parameters"]["OperatorsEmail"]["Default"] == ""
+    assert PLATFORM["Parameters"]["OperatorsEmail"]["Default"] == ""
 
 
 @pytest.mark.parametrize("kind", ["Errors", "Throttles"])
@@ -190,7 +179,7 @@ def dead_letter_queues(template) -> set[str]:
     return queues
 
 
-@pytest.mark.parametrize("name", ["root", *SERVICES])
+@pytest.mark.parametrize("name", ["platform", *SERVICES])
 def test_every_dead_letter_queue_has_a_depth_alarm(name):
     template = templates()[name]
     watched = {
@@ -205,11 +194,11 @@ def test_every_dead_letter_queue_has_a_depth_alarm(name):
 
 
 def test_the_api_alarms_and_the_dashboard_name_the_api_and_stage_api_gateway_reports():
-    api = ROOT_TEMPLATE["Resources"]["Api"]["Properties"]
+    api = PLATFORM["Resources"]["Api"]["Properties"]
     api_name = api["DefinitionBody"]["info"]["title"]  # no Name: API Gateway takes the title
     assert "Name" not in api
     for logical_id in ("Api5xxAlarm", "ApiLatencyAlarm"):
-        dimensions = ROOT_TEMPLATE["Resources"][logical_id]["Properties"]["Dimensions"]
+        dimensions = PLATFORM["Resources"][logical_id]["Properties"]["Dimensions"]
         assert {d["Name"]: d["Value"] for d in dimensions} == {
             "ApiName": api_name,
             "Stage": api["StageName"],
@@ -222,7 +211,7 @@ def test_the_api_alarms_and_the_dashboard_name_the_api_and_stage_api_gateway_rep
 def test_the_state_machines_alarms_cover_timeouts_aborts_and_throttles():
     watched = {
         alarm["Properties"]["MetricName"]
-        for alarm in resources(ROOT_TEMPLATE, "AWS::CloudWatch::Alarm").values()
+        for alarm in resources(PLATFORM, "AWS::CloudWatch::Alarm").values()
         if alarm["Properties"].get("Namespace") == "AWS/States"
         and alarm["Properties"]["Dimensions"]
         == [{"Name": "StateMachineArn", "Value": {"Ref": "CheckoutStateMachine"}}]
@@ -245,7 +234,7 @@ def test_the_sender_is_an_ses_identity_and_prod_refuses_the_example_address():
     notifications = SERVICE_TEMPLATES["notifications"]
     [identity] = resources(notifications, "AWS::SES::EmailIdentity").values()
     assert identity["Properties"]["EmailIdentity"] == {"Ref": "SenderEmail"}
-    for template in (ROOT_TEMPLATE, notifications):
+    for template in (notifications,):
         default = template["Parameters"]["SenderEmail"]["Default"]
         assert default.endswith("@example.com")
         [rule] = template["Rules"].values()
@@ -262,12 +251,9 @@ def test_the_sender_is_an_ses_identity_and_prod_refuses_the_example_address():
 
 def dashboard_metrics() -> list[list]:
     """Every metric of the dashboard's widgets, ${...} substituted as in a dev stack."""
-    [dashboard] = resources(ROOT_TEMPLATE, "AWS::CloudWatch::Dashboard").values()
-    body, variables = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    [dashboard] = resources(PLATFORM, "AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
     values = {"Environment": "dev", "AWS::Region": "us-east-1", "CheckoutStateMachine": "arn"}
-    for name, value in variables.items():  # FunctionName: the name in the function's ARN
-        [app, output] = value["Fn::Select"][1]["Fn::Split"][1]["Fn::GetAtt"]
-        values[name] = f"{app}.{output}"
     rendered = re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], body)
     metrics = []
     for widget in json.loads(rendered)["widgets"]:
@@ -294,11 +280,8 @@ def test_every_metric_the_dashboard_reads_is_emitted_by_the_code_or_by_aws():
 def test_the_dashboard_shows_every_functions_errors_and_executions_by_status():
     metrics = dashboard_metrics()
     shown = {m[3] for m in metrics if m[:3] == ["AWS/Lambda", "Errors", "FunctionName"]}
-    functions = set()
-    for app in resources(ROOT_TEMPLATE, "AWS::Serverless::Application"):
-        service = ROOT_TEMPLATE["Resources"][app]["Properties"]["Location"].split("/")[1]
-        for logical_id in resources(SERVICE_TEMPLATES[service], "AWS::Serverless::Function"):
-            functions.add(f"{app}.Outputs.{logical_id}Arn")
+    # Every service function, by the fixed name it has in a dev stack.
+    functions = {name.replace("${Environment}", "dev") for name in service_functions()}
     assert shown == functions
     statuses = {m[1] for m in metrics if m[0] == "AWS/States"}
     assert {"ExecutionsSucceeded", "ExecutionsFailed", "ExecutionsTimedOut"} <= statuses

@@ -8,11 +8,11 @@ import re
 import pytest
 
 from tests.support.asl import is_retried
-from tests.support.cfn import ROOT, load_template
+from tests.support.cfn import PLATFORM_TEMPLATE, ROOT, function_named, load_template
 
 DOC = ROOT / "docs" / "checkout-state-machine.md"
 ASL = json.loads((ROOT / "statemachine" / "checkout.asl.json").read_text())
-ROOT_TEMPLATE = load_template("template.yaml")
+PLATFORM = load_template(PLATFORM_TEMPLATE)
 # Retried by every Lambda task: AWS's transient errors, not a function's own.
 SHARED_TRANSIENT = {
     "Sandbox.Timedout",
@@ -53,15 +53,12 @@ def lambda_function(state: dict) -> tuple[dict, str, str] | None:
     if not placeholder:
         return None
     machine = next(
-        r
-        for r in ROOT_TEMPLATE["Resources"].values()
-        if r["Type"] == "AWS::Serverless::StateMachine"
+        r for r in PLATFORM["Resources"].values() if r["Type"] == "AWS::Serverless::StateMachine"
     )
-    app, output = machine["Properties"]["DefinitionSubstitutions"][placeholder[1]]["Fn::GetAtt"]
-    location = ROOT_TEMPLATE["Resources"][app]["Properties"]["Location"]
-    template = load_template(location)
-    logical_id = template["Outputs"][output.removeprefix("Outputs.")]["Value"]["Fn::GetAtt"][0]
-    return template, logical_id, location.split("/")[1]
+    service, logical_id = function_named(
+        machine["Properties"]["DefinitionSubstitutions"][placeholder[1]]
+    )
+    return load_template(f"services/{service}/template.yaml"), logical_id, service
 
 
 def test_the_table_lists_every_task_state_and_nothing_else():

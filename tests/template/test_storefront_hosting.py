@@ -3,7 +3,7 @@ HTTPS, with every site route answered by index.html; the API open to that site's
 
 from tests.support.cfn import load_template
 
-RESOURCES = load_template("template.yaml")["Resources"]
+RESOURCES = load_template("platform/template.yaml")["Resources"]
 
 
 def test_the_bucket_is_private_and_only_the_distribution_reads_it():
@@ -47,8 +47,10 @@ def test_the_api_and_its_functions_allow_the_sites_origin_only():
     for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):  # so a browser can read a 401 or a throttle
         headers = api["GatewayResponses"][kind]["ResponseParameters"]["Headers"]
         assert headers == {"Access-Control-Allow-Origin": origin}
-    for app in ("OrdersApp", "InventoryApp"):
-        parameters = RESOURCES[app]["Properties"]["Parameters"]
-        assert parameters["SiteOrigin"] == {"Ref": "SiteOriginParameter"}
+    name = RESOURCES["SiteOriginParameter"]["Properties"]["Name"]["Fn::Sub"]
+    for service, function in (("orders", "OrdersApiFunction"), ("inventory", "CatalogApiFunction")):
+        template = load_template(f"services/{service}/template.yaml")
+        variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        assert variables["ALLOWED_ORIGIN"] == {"Fn::Sub": "{{resolve:ssm:%s}}" % name}
     value = RESOURCES["SiteOriginParameter"]["Properties"]["Value"]
     assert value["Fn::If"][2] == {"Fn::Sub": "https://${SiteDistribution.DomainName}"}

@@ -1,7 +1,9 @@
 """Cross-file checks no linter does: ASL <-> template, API <-> functions, service boundaries.
 
 cfn-lint, `sam validate --lint`, `sam build` and asl-validator run in `make validate/build`;
-they do not look inside the ASL file or across nested templates, so these tests do.
+they do not look inside the ASL file or across stacks, so these tests do. The platform calls
+the services' functions by their fixed names (ecommerce-<env>-<function>); the root template
+only nests the five stacks.
 """
 
 import ast
@@ -11,10 +13,10 @@ import re
 import pytest
 
 from tests.support.asl import is_retried
-from tests.support.cfn import ROOT, load_template
+from tests.support.cfn import PLATFORM_TEMPLATE, ROOT, SERVICES, function_named, load_template
 
-SERVICES = ["orders", "payments", "inventory", "notifications"]
 ROOT_TEMPLATE = load_template("template.yaml")
+PLATFORM = load_template(PLATFORM_TEMPLATE)
 ASL_TEXT = (ROOT / "statemachine/checkout.asl.json").read_text()
 
 
@@ -22,26 +24,19 @@ def resources(template, kind):
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
-def nested_templates():
-    return {
-        logical_id: load_template(app["Properties"]["Location"])
-        for logical_id, app in resources(ROOT_TEMPLATE, "AWS::Serverless::Application").items()
-    }
-
-
 def state_machine():
-    [machine] = resources(ROOT_TEMPLATE, "AWS::Serverless::StateMachine").values()
+    [machine] = resources(PLATFORM, "AWS::Serverless::StateMachine").values()
     return machine["Properties"]
 
 
 def function_behind(value):
-    """`!GetAtt App.Outputs.XArn` -> the nested template's function resource, or None."""
-    if not isinstance(value, dict) or "Fn::GetAtt" not in value:
+    """A platform reference to a function by its fixed name -> (service, logical id, resource)."""
+    try:
+        service, logical_id = function_named(value)
+    except LookupError:
         return None
-    app, attribute = value["Fn::GetAtt"]
-    output = nested_templates()[app]["Outputs"][attribute.removeprefix("Outputs.")]
-    logical_id = output["Value"]["Fn::GetAtt"][0]
-    return nested_templates()[app]["Resources"][logical_id]
+    template = load_template(f"services/{service}/template.yaml")
+    return service, logical_id, template["Resources"][logical_id]
 
 
 def test_every_asl_placeholder_has_a_substitution_and_every_substitution_is_used():
@@ -64,7 +59,7 @@ def test_every_function_the_asl_invokes_exists_and_the_machine_may_invoke_it():
     ]
     for name in invoked:
         function = function_behind(substitutions[name])
-        assert function and function["Type"] == "AWS::Serverless::Function", name
+        assert function and function[2]["Type"] == "AWS::Serverless::Function", name
         assert substitutions[name] in allowed, f"{name} is invoked but not allowed by IAM"
 
 
@@ -111,23 +106,60 @@ def test_compensations_retry_crashes_timeouts_and_init_failures():
             assert is_retried(states[name], error), f"{name} gives up on {error}"
 
 
-def test_every_api_route_targets_an_existing_function_with_an_invoke_permission():
-    api = resources(ROOT_TEMPLATE, "AWS::Serverless::Api")["Api"]["Properties"]
-    permitted = {
-        json.dumps(p["Properties"]["FunctionName"])
-        for p in resources(ROOT_TEMPLATE, "AWS::Lambda::Permission").values()
-    }
+def test_every_api_route_targets_an_existing_function_that_lets_only_this_api_invoke_it():
+    api = resources(PLATFORM, "AWS::Serverless::Api")["Api"]["Properties"]
+    api_id = resources(PLATFORM, "AWS::SSM::Parameter")["ApiIdParameter"]["Properties"]
+    assert api_id["Value"] == {"Ref": "Api"}
+    source_arn = (
+        "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+        "{{resolve:ssm:%s}}/*" % api_id["Name"]["Fn::Sub"]
+    )
     routes = 0
     for path, methods in api["DefinitionBody"]["paths"].items():
         for method, operation in methods.items():
-            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-            app, output = re.search(r"\$\{(\w+)\.Outputs\.(\w+)\}", uri).groups()
-            target = {"Fn::GetAtt": [app, f"Outputs.{output}"]}
-            function = function_behind(target)
-            assert function and function["Type"] == "AWS::Serverless::Function", (path, method)
-            assert json.dumps(target) in permitted, f"{method} {path}: no invoke permission"
+            function = function_behind(operation["x-amazon-apigateway-integration"]["uri"])
+            assert function and function[2]["Type"] == "AWS::Serverless::Function", (path, method)
+            service, logical_id, _ = function
+            permissions = [
+                p["Properties"]
+                for p in resources(
+                    load_template(f"services/{service}/template.yaml"), "AWS::Lambda::Permission"
+                ).values()
+                if p["Properties"]["FunctionName"] == {"Ref": logical_id}
+            ]
+            assert permissions == [
+                {
+                    "Action": "lambda:InvokeFunction",
+                    "FunctionName": {"Ref": logical_id},
+                    "Principal": "apigateway.amazonaws.com",
+                    "SourceArn": {"Fn::Sub": source_arn},
+                }
+            ], f"{method} {path}: {logical_id} must let exactly this API invoke it"
             routes += 1
     assert routes >= 5
+
+
+def test_every_service_function_has_the_fixed_name_the_platform_calls_it_by():
+    for service in SERVICES:
+        template = load_template(f"services/{service}/template.yaml")
+        for logical_id, function in resources(template, "AWS::Serverless::Function").items():
+            name = function["Properties"]["FunctionName"]["Fn::Sub"]
+            kebab = re.sub(r"(?<!^)(?=[A-Z])", "-", logical_id.removesuffix("Function")).lower()
+            assert name == f"ecommerce-${{Environment}}-{kebab}", logical_id
+
+
+def test_the_root_only_nests_the_five_stacks_each_with_parameters_it_declares():
+    """The quick start deploys the very templates a team deploys alone: nothing flows between
+    them through the root (no GetAtt of one into another), only the root's own parameters."""
+    apps = resources(ROOT_TEMPLATE, "AWS::Serverless::Application")
+    assert set(ROOT_TEMPLATE["Resources"]) == set(apps)
+    locations = {app["Properties"]["Location"] for app in apps.values()}
+    assert locations == {PLATFORM_TEMPLATE} | {f"services/{s}/template.yaml" for s in SERVICES}
+    for logical_id, app in apps.items():
+        declared = load_template(app["Properties"]["Location"])["Parameters"]
+        for name, value in app["Properties"]["Parameters"].items():
+            assert name in declared, f"{logical_id} passes {name}, which it does not declare"
+            assert value == {"Ref": name} and name in ROOT_TEMPLATE["Parameters"], (logical_id, name)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -187,7 +219,7 @@ def test_services_ship_distinct_top_level_modules():
 
 
 def test_no_policy_grants_wildcard_actions_on_data():
-    templates = [ROOT_TEMPLATE] + [load_template(f"services/{s}/template.yaml") for s in SERVICES]
+    templates = [PLATFORM] + [load_template(f"services/{s}/template.yaml") for s in SERVICES]
     for template in templates:
         for function in template["Resources"].values():
             for policy in function.get("Properties", {}).get("Policies", []) or []:

@@ -5,22 +5,21 @@ settings and the functions' timeouts, so a change to either cannot silently brea
 import json
 
 from tests.support.asl import worst_case_seconds
-from tests.support.cfn import ROOT, load_template
+from tests.support.cfn import PLATFORM_TEMPLATE, ROOT, function_named, load_template
 
 ASL = json.loads((ROOT / "statemachine" / "checkout.asl.json").read_text())
 
 
 def lambda_timeouts() -> dict[str, int]:
     """ "${XFunctionArn}" (as the ASL names a function) -> that function's Timeout."""
-    root = load_template("template.yaml")["Resources"]
-    machine = next(r for r in root.values() if r["Type"] == "AWS::Serverless::StateMachine")
+    platform = load_template(PLATFORM_TEMPLATE)["Resources"]
+    machine = next(r for r in platform.values() if r["Type"] == "AWS::Serverless::StateMachine")
     timeouts = {}
     for placeholder, value in machine["Properties"]["DefinitionSubstitutions"].items():
-        if not isinstance(value, dict) or "Fn::GetAtt" not in value:
+        if not placeholder.endswith("FunctionArn"):
             continue
-        app, output = value["Fn::GetAtt"]
-        template = load_template(root[app]["Properties"]["Location"])
-        logical_id = template["Outputs"][output.removeprefix("Outputs.")]["Value"]["Fn::GetAtt"][0]
+        service, logical_id = function_named(value)
+        template = load_template(f"services/{service}/template.yaml")
         function = template["Resources"][logical_id]["Properties"]
         timeout = function.get("Timeout", template["Globals"]["Function"]["Timeout"])
         timeouts["${" + placeholder + "}"] = timeout
@@ -33,13 +32,13 @@ WORKFLOW_LIMIT_SECONDS = {"STANDARD": 365 * 24 * 3600, "EXPRESS": 300}
 
 def workflow_types() -> list[str]:
     """The types the template lets a deploy choose: a literal Type, or a parameter's values."""
-    root = load_template("template.yaml")
+    platform = load_template(PLATFORM_TEMPLATE)
     machine = next(
-        r for r in root["Resources"].values() if r["Type"] == "AWS::Serverless::StateMachine"
+        r for r in platform["Resources"].values() if r["Type"] == "AWS::Serverless::StateMachine"
     )
     chosen = machine["Properties"].get("Type", "STANDARD")
     if isinstance(chosen, dict):
-        return root["Parameters"][chosen["Ref"]]["AllowedValues"]
+        return platform["Parameters"][chosen["Ref"]]["AllowedValues"]
     return [chosen]
 
 
