@@ -115,7 +115,10 @@ class Resolver:
 
         def replace(match: re.Match[str]) -> str:
             if match.group("service") != "ssm":
-                raise TemplateError(f"{stack.name}: {match.group(0)} is not supported by the local runner")
+                unsupported = match.group(0)
+                raise TemplateError(
+                    f"{stack.name}: {unsupported} is not supported by the local runner"
+                )
             return self.ssm_value(match.group("name"), stack, match.group(0))
 
         return DYNAMIC_REFERENCE.sub(replace, text)

@@ -15,7 +15,7 @@ from moto.events.utils import EventTemplateParser
 from localrun import contracts
 from notifications_service.models import parse_order_outcome
 from tests.support.aws import REGION
-from tests.support.cfn import load_template
+from tests.support.cfn import load_template, ssm_reference
 
 TEMPLATES = {"platform": Path("platform/template.yaml")} | {
     path.parent.name: path for path in sorted(Path("services").glob("*/template.yaml"))
@@ -53,7 +53,11 @@ def _resolved(pattern):
     if isinstance(pattern, dict):
         if pattern in (
             {"Ref": "CheckoutStateMachine"},
-            {"Fn::Sub": "{{resolve:ssm:/ecommerce/${Environment}/platform/checkout-state-machine/arn}}"},
+            {
+                "Fn::Sub": ssm_reference(
+                    "/ecommerce/${Environment}/platform/checkout-state-machine/arn"
+                )
+            },
         ):
             return STATE_MACHINE_ARN
         return {key: _resolved(value) for key, value in pattern.items()}

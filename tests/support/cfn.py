@@ -31,6 +31,11 @@ def load_template(path: str | Path) -> dict:
     return read_template(ROOT / path)
 
 
+def ssm_reference(name: str) -> str:
+    """How a template reads SSM parameter `name` (a dynamic reference, resolved at deploy)."""
+    return "{{resolve:ssm:" + name + "}}"
+
+
 def service_functions() -> dict[str, tuple[str, str]]:
     """Every service function by its FunctionName (`ecommerce-${Environment}-<function>`): the
     (service folder, logical id) that owns it."""

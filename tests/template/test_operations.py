@@ -11,7 +11,14 @@ import re
 
 import pytest
 
-from tests.support.cfn import PLATFORM_TEMPLATE, ROOT, SERVICES, load_template, service_functions
+from tests.support.cfn import (
+    PLATFORM_TEMPLATE,
+    ROOT,
+    SERVICES,
+    load_template,
+    service_functions,
+    ssm_reference,
+)
 
 PLATFORM = load_template(PLATFORM_TEMPLATE)
 SERVICE_TEMPLATES = {s: load_template(f"services/{s}/template.yaml") for s in SERVICES}
@@ -20,7 +27,7 @@ TOPIC_PARAMETER = "/ecommerce/${Environment}/platform/operators-topic/arn"
 # parameter (a dynamic reference, resolved in the service's own environment).
 TOPIC = {
     "platform": {"Ref": "OperatorsTopic"},
-    **{s: {"Fn::Sub": "{{resolve:ssm:%s}}" % TOPIC_PARAMETER} for s in SERVICES},
+    **{s: {"Fn::Sub": ssm_reference(TOPIC_PARAMETER)} for s in SERVICES},
 }
 # Errors a service's tasks raise for the state machine to catch that are business outcomes, as
 # the Ecommerce metric the code counts them with: its errors alarm leaves them out.

@@ -1,7 +1,7 @@
 """The storefront's hosting: a private bucket that only its CloudFront distribution reads, over
 HTTPS, with every site route answered by index.html; the API open to that site's origin only."""
 
-from tests.support.cfn import load_template
+from tests.support.cfn import load_template, ssm_reference
 
 RESOURCES = load_template("platform/template.yaml")["Resources"]
 
@@ -51,6 +51,6 @@ def test_the_api_and_its_functions_allow_the_sites_origin_only():
     for service, function in (("orders", "OrdersApiFunction"), ("inventory", "CatalogApiFunction")):
         template = load_template(f"services/{service}/template.yaml")
         variables = template["Resources"][function]["Properties"]["Environment"]["Variables"]
-        assert variables["ALLOWED_ORIGIN"] == {"Fn::Sub": "{{resolve:ssm:%s}}" % name}
+        assert variables["ALLOWED_ORIGIN"] == {"Fn::Sub": ssm_reference(name)}
     value = RESOURCES["SiteOriginParameter"]["Properties"]["Value"]
     assert value["Fn::If"][2] == {"Fn::Sub": "https://${SiteDistribution.DomainName}"}

@@ -13,7 +13,14 @@ import re
 import pytest
 
 from tests.support.asl import is_retried
-from tests.support.cfn import PLATFORM_TEMPLATE, ROOT, SERVICES, function_named, load_template
+from tests.support.cfn import (
+    PLATFORM_TEMPLATE,
+    ROOT,
+    SERVICES,
+    function_named,
+    load_template,
+    ssm_reference,
+)
 
 ROOT_TEMPLATE = load_template("template.yaml")
 PLATFORM = load_template(PLATFORM_TEMPLATE)
@@ -112,7 +119,8 @@ def test_every_api_route_targets_an_existing_function_that_lets_only_this_api_in
     assert api_id["Value"] == {"Ref": "Api"}
     source_arn = (
         "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-        "{{resolve:ssm:%s}}/*" % api_id["Name"]["Fn::Sub"]
+        + ssm_reference(api_id["Name"]["Fn::Sub"])
+        + "/*"
     )
     routes = 0
     for path, methods in api["DefinitionBody"]["paths"].items():
@@ -159,7 +167,8 @@ def test_the_root_only_nests_the_five_stacks_each_with_parameters_it_declares():
         declared = load_template(app["Properties"]["Location"])["Parameters"]
         for name, value in app["Properties"]["Parameters"].items():
             assert name in declared, f"{logical_id} passes {name}, which it does not declare"
-            assert value == {"Ref": name} and name in ROOT_TEMPLATE["Parameters"], (logical_id, name)
+            assert value == {"Ref": name}, (logical_id, name)
+            assert name in ROOT_TEMPLATE["Parameters"], (logical_id, name)
 
 
 @pytest.mark.parametrize("service", SERVICES)
