@@ -74,8 +74,9 @@ def describe(function: Function) -> dict[str, Any]:
 def generate(template: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
     """One document for every function behind the template's REST API(s)."""
     app = load_app(template)
-    arns = {route.function_arn for api in app.apis for route in api.routes}
-    functions = sorted((f for f in app.functions if f.arn in arns), key=lambda f: f.logical_id)
+    # A route may call an alias (qualified ARN): the function behind it.
+    served = {app.function(route.function_arn).arn for api in app.apis for route in api.routes}
+    functions = sorted((f for f in app.functions if f.arn in served), key=lambda f: f.logical_id)
     document: dict[str, Any] = {
         "openapi": None,
         "info": {"title": TITLE, "version": VERSION},

@@ -151,8 +151,18 @@ class Resolver:
             return _PSEUDO_PARAMETERS[name](stack)
         if name in stack.section("Parameters"):
             return self.parameter(stack, name)
+        if name.endswith(".Alias"):  # SAM's `!Ref Function.Alias`: its AutoPublishAlias's ARN
+            return self.function_alias_arn(stack, name.removesuffix(".Alias"))
         kind = self.resource(stack, name)["Type"]
         return _REF_BY_TYPE.get(kind, _physical_name)(self, stack, name)
+
+    def function_alias_arn(self, stack: Stack, logical_id: str) -> str:
+        properties = self.resource(stack, logical_id).get("Properties", {})
+        globals_ = stack.template.get("Globals", {}).get("Function", {})
+        alias = properties.get("AutoPublishAlias", globals_.get("AutoPublishAlias"))
+        if alias is None:
+            raise TemplateError(f"{stack.name}: {logical_id}.Alias, but it has no AutoPublishAlias")
+        return f"{self.get_att(stack, logical_id, 'Arn')}:{self.evaluate(stack, alias)}"
 
     def get_att(self, stack: Stack, logical_id: str, attribute: str) -> Any:
         kind = self.resource(stack, logical_id)["Type"]

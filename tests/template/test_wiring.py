@@ -133,12 +133,12 @@ def test_every_api_route_targets_an_existing_function_that_lets_only_this_api_in
                 for p in resources(
                     load_template(f"services/{service}/template.yaml"), "AWS::Lambda::Permission"
                 ).values()
-                if p["Properties"]["FunctionName"] == {"Ref": logical_id}
+                if p["Properties"]["FunctionName"] == {"Ref": f"{logical_id}.Alias"}
             ]
             assert permissions == [
                 {
                     "Action": "lambda:InvokeFunction",
-                    "FunctionName": {"Ref": logical_id},
+                    "FunctionName": {"Ref": f"{logical_id}.Alias"},
                     "Principal": "apigateway.amazonaws.com",
                     "SourceArn": {"Fn::Sub": source_arn},
                 }
