@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.support.cfn import PLATFORM_TEMPLATE, SERVICES, load_template
+from tests.support.iam import translate
 
 ALIAS = "live"
 
@@ -76,3 +77,31 @@ def test_the_platform_calls_every_function_through_the_alias():
     calls = re.findall(r":function:ecommerce-\$\{Environment\}-([a-z-]+)(:[a-z]+)?", text)
     assert len(calls) >= 20  # 7 task substitutions, their 7 IAM grants, 6 API routes
     assert [name for name, qualifier in calls if qualifier != f":{ALIAS}"] == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_as_cloudformation_gets_it_codedeploy_moves_each_alias_and_rolls_back_on_the_alarm(service):
+    """What SAM's transform makes of the service: a deployment group per function that watches
+    the errors alarm and rolls back, and an alias CloudFormation updates only through it."""
+    translated = translate(f"services/{service}/template.yaml")["Resources"]
+    functions = [
+        logical_id
+        for logical_id, resource in load_template(f"services/{service}/template.yaml")[
+            "Resources"
+        ].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    ]
+    for function in functions:
+        group = translated[f"{function}DeploymentGroup"]["Properties"]
+        assert group["AlarmConfiguration"] == {
+            "Enabled": True,
+            "Alarms": [{"Name": {"Ref": "FunctionErrorsAlarm"}}],
+        }
+        assert set(group["AutoRollbackConfiguration"]["Events"]) >= {
+            "DEPLOYMENT_FAILURE",
+            "DEPLOYMENT_STOP_ON_ALARM",
+        }
+        alias = translated[f"{function}Alias{ALIAS}"]
+        assert alias["Properties"]["Name"] == ALIAS
+        update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+        assert update["DeploymentGroupName"] == {"Ref": f"{function}DeploymentGroup"}
