@@ -70,7 +70,9 @@ def test_counts_per_order_are_what_one_happy_path_order_does(run, route):
     for invocation in measured.invocations:
         if invocation.function in invoked:
             invoked[invocation.function] += 1
-    assert invoked == dict.fromkeys(CHECKOUT_TASKS, n)
+    # Once per order, and once more per failed invocation (a timeout on a busy machine, say)
+    # that the state machine retried.
+    assert invoked == {f: n + measured.errors[f] for f in CHECKOUT_TASKS}, measured.errors
     counts = measured.counts_per_order()
     put_events = sum("events:putEvents" in state.get("Resource", "") for state in route)
     assert counts.events == put_events
