@@ -34,6 +34,7 @@ from localrun.seams import FailedEntriesFault, IntegrationFault
 from localrun.shop import Shop
 from localrun.soak import StatusChanges, settle
 from localrun.stack import LocalApp
+from localrun.template.model import function_name_from
 
 # The checkout's forward Lambda tasks (the compensations' own faults are the soak's business).
 FORWARD_TASKS = (
@@ -202,7 +203,8 @@ def _read(app: LocalApp, outcome: Outcome, orders: dict[str, dict[str, Any]]) ->
             if outcome.started <= execution["startDate"].timestamp() <= outcome.ended:
                 outcome.executions[execution["name"]] = execution
     last_affected = None
-    functions = {f.arn: f.logical_id for f in app.model.functions}
+    # By name: the state machine calls each function's alias (a qualified ARN).
+    functions = {f.name: f.logical_id for f in app.model.functions}
     for name, execution in outcome.executions.items():
         history = app.history(name)
         outcome.target_calls += [
@@ -239,5 +241,6 @@ def _read(app: LocalApp, outcome: Outcome, orders: dict[str, dict[str, Any]]) ->
 def _target(details: dict[str, Any], functions: dict[str, str]) -> str:
     """The fault target a scheduled task calls: a function's logical id or "service:action"."""
     if details["resourceType"] == "lambda":
-        return functions.get(json.loads(details["parameters"])["FunctionName"], "")
+        function_arn = json.loads(details["parameters"])["FunctionName"]
+        return functions.get(function_name_from(function_arn), "")
     return f"{details['resourceType']}:{details['resource']}"

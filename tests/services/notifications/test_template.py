@@ -49,7 +49,7 @@ def test_function_consumes_the_queue_with_partial_batch_failures(resources):
     mapping = resources["SendNotificationFunctionOrderOutcomes"]
     assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
     assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["NotificationsQueue", "Arn"]}
-    assert mapping["Properties"]["FunctionName"] == {"Ref": "SendNotificationFunction"}
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "SendNotificationFunction.Alias"}
     assert mapping["Properties"]["BatchSize"] == 10
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 

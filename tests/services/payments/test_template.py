@@ -80,7 +80,7 @@ def test_register_payment_is_published_for_the_orders_api(template):
     assert parameter["Name"] == {
         "Fn::Sub": "/ecommerce/${Environment}/payments/register-payment-function/arn"
     }
-    assert parameter["Value"] == {"Fn::GetAtt": ["RegisterPaymentFunction", "Arn"]}
+    assert parameter["Value"] == {"Ref": "RegisterPaymentFunction.Alias"}
 
 
 def test_traces_capture_no_responses_or_errors(template):
