@@ -60,7 +60,7 @@ storefront: storefront/dist/index.html ## type-check and build the site into sto
 # stack (checkout-<env>-platform, it has the site's outputs) when deployed stack by stack.
 STACK ?= $(shell $(PY) -c 'import tomllib; print(tomllib.load(open("samconfig.toml", "rb"))["default"]["global"]["parameters"]["stack_name"])')
 .PHONY: storefront-upload
-storefront-upload: storefront $(VENV)/.installed ## after sam deploy: upload the site and its config.json (STACK=checkout-dev REGION=us-east-1)
+storefront-upload: storefront $(VENV)/.installed ## after a deploy: upload the site and its config.json (STACK=checkout-dev, or checkout-dev-platform stack by stack; REGION=us-east-1)
 	$(PY) storefront/upload.py --stack $(STACK) --region $(REGION)
 
 .PHONY: lint
