@@ -22,11 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 
 
-def _sam_local_environment(*env_vars_file: Path) -> dict[str, dict[str, str]]:
+def _sam_local_environment(
+    *env_vars_file: Path, template: str = "template.yaml"
+) -> dict[str, dict[str, str]]:
     if not SAM_PYTHON.exists():
         pytest.fail("SAM CLI's environment is missing: run `make venv`")
     result = subprocess.run(
-        [str(SAM_PYTHON), str(ROOT / "tests/support/sam_local_env.py"), "template.yaml"]
+        [str(SAM_PYTHON), str(ROOT / "tests/support/sam_local_env.py"), template]
         + [str(path) for path in env_vars_file],
         cwd=ROOT,
         env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
@@ -56,6 +58,20 @@ def test_each_container_gets_the_local_runs_names_and_endpoints(model):
         for name, value in function.environment.items():
             assert container[name] == env_vars.ENDPOINTS.get(name, value), (function, name)
         assert container["AWS_ENDPOINT_URL"] == env_vars.CONTAINER_AWS_URL
+
+
+@pytest.mark.parametrize("service", ["inventory", "payments", "orders", "notifications"])
+def test_a_team_invoking_from_its_own_stacks_template_gets_the_same_environment(model, service):
+    """`sam local invoke` in services/<name>/ (the stack alone): the file's keys are logical
+    ids, so it fits the service's template as it fits the root's nesting of it."""
+    containers = _sam_local_environment(
+        env_vars.LOCAL_FILE, template=f"services/{service}/template.yaml"
+    )
+    assert containers
+    for logical_id, container in containers.items():
+        function = model.function(logical_id)
+        for name, value in function.environment.items():
+            assert container[name] == env_vars.ENDPOINTS.get(name, value), (function, name)
 
 
 def test_without_the_file_names_are_sams_defaults_and_the_sdk_goes_to_aws():
