@@ -34,7 +34,7 @@ from localrun.seams import FailedEntriesFault, IntegrationFault
 from localrun.shop import Shop
 from localrun.soak import StatusChanges, settle
 from localrun.stack import LocalApp
-from localrun.template.model import function_name_from
+from localrun.template import AppModel
 
 # The checkout's forward Lambda tasks (the compensations' own faults are the soak's business).
 FORWARD_TASKS = (
@@ -203,15 +203,13 @@ def _read(app: LocalApp, outcome: Outcome, orders: dict[str, dict[str, Any]]) ->
             if outcome.started <= execution["startDate"].timestamp() <= outcome.ended:
                 outcome.executions[execution["name"]] = execution
     last_affected = None
-    # By name: the state machine calls each function's alias (a qualified ARN).
-    functions = {f.name: f.logical_id for f in app.model.functions}
     for name, execution in outcome.executions.items():
         history = app.history(name)
         outcome.target_calls += [
             event["timestamp"].timestamp()
             for event in history
             if event["type"] == "TaskScheduled"
-            and _target(event["taskScheduledEventDetails"], functions) in outcome.experiment.targets
+            and _target(event["taskScheduledEventDetails"], app.model) in outcome.experiment.targets
         ]
         types = Counter(event["type"] for event in history)
         failed = types["TaskFailed"] + types["TaskTimedOut"]
@@ -238,9 +236,9 @@ def _read(app: LocalApp, outcome: Outcome, orders: dict[str, dict[str, Any]]) ->
     )
 
 
-def _target(details: dict[str, Any], functions: dict[str, str]) -> str:
+def _target(details: dict[str, Any], model: AppModel) -> str:
     """The fault target a scheduled task calls: a function's logical id or "service:action"."""
     if details["resourceType"] == "lambda":
-        function_arn = json.loads(details["parameters"])["FunctionName"]
-        return functions.get(function_name_from(function_arn), "")
+        # The model finds a function by its alias's ARN too (what the tasks call).
+        return model.function(json.loads(details["parameters"])["FunctionName"]).logical_id
     return f"{details['resourceType']}:{details['resource']}"

@@ -36,7 +36,6 @@ from localrun.schedules import scheduled_event
 from localrun.seams import ApiErrorFault, FailedEntriesFault, IntegrationFault
 from localrun.shop import Response, Shop
 from localrun.stack import LocalApp
-from localrun.template.model import function_name_from
 
 Progress = Callable[[str], None]
 # Once the notifications queue is empty every email has been sent; this is for stragglers.
@@ -335,8 +334,6 @@ class FaultPlan:
 def task_invocations(app: LocalApp, order_ids: list[str]) -> tuple[Counter[str], Counter[str]]:
     """From the executions' histories: how often each fault target was called (each attempt of
     a task is one TaskScheduled), and how each execution ended."""
-    # By name: the state machine calls each function's alias (a qualified ARN).
-    functions = {f.name: f.logical_id for f in app.model.functions}
     invocations: Counter[str] = Counter()
     ends: Counter[str] = Counter()
     for order_id in order_ids:
@@ -348,8 +345,8 @@ def task_invocations(app: LocalApp, order_ids: list[str]) -> tuple[Counter[str],
             kind = (details["resourceType"], details["resource"])
             if kind == ("lambda", "invoke"):
                 function_arn = json.loads(details["parameters"])["FunctionName"]
-                name = function_name_from(function_arn)
-                invocations[functions.get(name, function_arn)] += 1
+                # The model finds a function by its alias's ARN too (what the tasks call).
+                invocations[app.model.function(function_arn).logical_id] += 1
             elif kind in _INTEGRATION_RESOURCES:
                 invocations[_INTEGRATION_RESOURCES[kind]] += 1
         last = history[-1]
