@@ -113,6 +113,19 @@ def run(app, shop):
     return order_ids
 
 
+# X-Ray's own random ids: 16 or 24 hex digits, which are sometimes all decimal and Luhn-valid.
+XRAY_IDS = {"id", "parent_id", "trace_id"}
+
+
+def without_ids(segment: dict) -> dict:
+    """The segment's content: what the function put there, not the ids X-Ray draws for it."""
+    return {
+        key: [without_ids(s) for s in value] if key == "subsegments" else value
+        for key, value in segment.items()
+        if key not in XRAY_IDS
+    }
+
+
 def where(found: dict[str, list[str]]) -> dict[str, list[str]]:
     return {place: secrets for place, secrets in found.items() if secrets}
 
@@ -139,7 +152,7 @@ def test_no_trace_segment_shows_a_token_an_address_or_a_card_number(run, daemon)
     segments = daemon.segments()
     handlers = {s["annotations"]["Service"] for s in segments if s["name"] == "## handler"}
     assert handlers == {"orders", "inventory", "payments", "notifications"}
-    assert where({json.dumps(s): secrets_in(json.dumps(s)) for s in segments}) == {}
+    assert where({json.dumps(s): secrets_in(json.dumps(without_ids(s))) for s in segments}) == {}
 
 
 def test_the_stripe_secret_key_shows_in_no_log_line_or_trace_segment(run, logs, daemon):
@@ -220,3 +233,14 @@ def test_card_numbers_are_found_whatever_separates_their_digits():
         "4111 1111 1111 1111",
         "4111-1111-1111-1111",
     ]
+
+
+def test_a_segment_is_scanned_for_what_it_carries_not_for_its_random_ids():
+    drawn = "6213636636962947"  # a segment id X-Ray drew: all decimal, Luhn-valid
+    segment = {
+        "id": drawn,
+        "annotations": {"note": CARD_NUMBER},
+        "subsegments": [{"id": drawn, "parent_id": drawn, "metadata": {"token": "pm_card_visa"}}],
+    }
+    assert secrets_in(json.dumps(segment)) == ["pm_card_visa", drawn, CARD_NUMBER, drawn, drawn]
+    assert secrets_in(json.dumps(without_ids(segment))) == ["pm_card_visa", CARD_NUMBER]
