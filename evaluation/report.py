@@ -316,6 +316,13 @@ def render(
         "",
         "## Cost per order",
         "",
+        "The checkout deploys as a Standard workflow (`platform/template.yaml`): its worst case, "
+        "every retry of every step used up, is over Express's 5-minute limit, and the orders "
+        "service reads an execution's status and history (the reconciler, the order's steps), "
+        "which Step Functions does not keep for Express (`docs/open-ends.md`). Express is priced "
+        "below from the same counts, as the paper compares them, and the target is set on it; "
+        "what a deployed checkout costs today is a Standard row.",
+        "",
         f"Counts per order, measured over the run's {len(orders)} orders (all happy-path carts):",
         "",
         "| count | per order | how it was counted |",
@@ -360,8 +367,10 @@ def render(
         "",
         "The target's largest line items: "
         + ", ".join(f"{name} {cost / target_cost:.0%}" for name, cost in largest)
-        + ". Lambda duration is priced on this machine's durations (moto's calls are slower "
-        "than DynamoDB's), so on AWS that item would be smaller; the request counts would not.",
+        + ". Lambda duration is priced on this machine's durations, which AWS's would not "
+        "repeat either way: moto answers slower than DynamoDB, while the payments functions "
+        "call a local Stripe emulator here where on AWS they wait for Stripe's API across the "
+        "internet. The request counts would not change.",
         "",
         f"![cost per order]({rel}/cost-per-order.png)",
         "",
