@@ -26,12 +26,16 @@ from pathlib import Path
 import boto3
 
 from localrun.emulator import FAKE_CREDENTIALS
+from localrun.env_vars import SERVE_AWS_PORT, SERVE_LAMBDA_PORT, SERVE_STRIPE_PORT
 from localrun.lambdas import LambdaServiceError
 from localrun.shop import Shop
 from localrun.signin import LOCAL_PASSWORD, create_customer, sign_in
 from localrun.site import SITE_DIR, StorefrontSite
 from localrun.stack import DEFAULT_TEMPLATE, LocalApp
 from localrun.template import REGION, Function, TemplateError
+
+# The ports events/env-vars.local.json points containers at: `sam local invoke` works with it.
+ENV_VARS_FILE_PORTS = (SERVE_AWS_PORT, SERVE_LAMBDA_PORT, SERVE_STRIPE_PORT)
 
 # The local storefront's customer, made when `serve` starts (more sign in with `sign-in`).
 SHOPPER = "shopper@example.com"
@@ -98,11 +102,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"AWS (moto)     {app.emulator.url}  (AWS_ENDPOINT_URL)")
         if app.pays_through_stripe:
             print(f"Stripe (fake)  {app.fake_stripe.url}  (STRIPE_API_BASE)")
-        if (args.aws_port, args.lambda_port, args.stripe_port) == (
-            3002,
-            3001,
-            3004,
-        ):  # the env-vars file's
+        if (args.aws_port, args.lambda_port, args.stripe_port) == ENV_VARS_FILE_PORTS:
             print(
                 "Docker         sam local invoke --config-env local "
                 "InventoryApp/ReserveStockFunction -e events/inventory/reserve-stock.json"
@@ -314,9 +314,11 @@ def main(argv: list[str] | None = None) -> int:
 
     serve_parser = commands.add_parser("serve", help="run the application until Ctrl-C")
     serve_parser.add_argument("--api-port", type=int, default=3000)
-    serve_parser.add_argument("--lambda-port", type=int, default=3001)
-    serve_parser.add_argument("--aws-port", type=int, default=3002, help="moto's")
-    serve_parser.add_argument("--stripe-port", type=int, default=3004, help="the fake Stripe's")
+    serve_parser.add_argument("--lambda-port", type=int, default=SERVE_LAMBDA_PORT)
+    serve_parser.add_argument("--aws-port", type=int, default=SERVE_AWS_PORT, help="moto's")
+    serve_parser.add_argument(
+        "--stripe-port", type=int, default=SERVE_STRIPE_PORT, help="the fake Stripe's"
+    )
     serve_parser.add_argument("--site-port", type=int, default=3003, help="the storefront's")
     serve_parser.add_argument(
         "--site-dir", type=Path, default=SITE_DIR, help="the built storefront (make storefront)"
@@ -332,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     sign_in_parser.add_argument("--email", required=True)
     sign_in_parser.add_argument("--password", default=LOCAL_PASSWORD)
     sign_in_parser.add_argument(
-        "--endpoint", default="http://127.0.0.1:3002", help="the AWS (moto) URL serve prints"
+        "--endpoint",
+        default=f"http://127.0.0.1:{SERVE_AWS_PORT}",
+        help="the AWS (moto) URL serve prints",
     )
     sign_in_parser.add_argument(
         "--access-token", action="store_true", help="print the access token instead"

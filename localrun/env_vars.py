@@ -24,11 +24,12 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_FILE = REPO_ROOT / "events" / "env-vars.local.json"
-# `make serve`'s fixed ports, as a container on Docker Desktop reaches the host's loopback (on
-# Linux: `--docker-network host --add-host host.docker.internal:127.0.0.1`).
-CONTAINER_AWS_URL = "http://host.docker.internal:3002"
-CONTAINER_LAMBDA_URL = "http://host.docker.internal:3001"
-CONTAINER_STRIPE_URL = "http://host.docker.internal:3004"  # the fake Stripe
+# `make serve`'s fixed ports (its defaults), as a container on Docker Desktop reaches the host's
+# loopback (on Linux: `--docker-network host --add-host host.docker.internal:127.0.0.1`).
+SERVE_LAMBDA_PORT, SERVE_AWS_PORT, SERVE_STRIPE_PORT = 3001, 3002, 3004
+CONTAINER_AWS_URL = f"http://host.docker.internal:{SERVE_AWS_PORT}"
+CONTAINER_LAMBDA_URL = f"http://host.docker.internal:{SERVE_LAMBDA_PORT}"
+CONTAINER_STRIPE_URL = f"http://host.docker.internal:{SERVE_STRIPE_PORT}"  # the fake Stripe
 ENDPOINTS = {
     "AWS_ENDPOINT_URL": CONTAINER_AWS_URL,
     "AWS_ENDPOINT_URL_LAMBDA": CONTAINER_LAMBDA_URL,
